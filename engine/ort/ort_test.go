@@ -1,0 +1,423 @@
+package ort
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+const fixtures = "../../testdata/runtime"
+
+// testRuntime loads the runtime that `make setup` put in .runtime/.
+func testRuntime(t testing.TB) *Runtime {
+	t.Helper()
+	rt, err := Load(DefaultLocateOptions(""))
+	if err != nil {
+		t.Fatalf("load runtime (run `make setup`): %v", err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	return rt
+}
+
+func TestReadModelInfo(t *testing.T) {
+	info, err := ReadModelInfo(filepath.Join(fixtures, "mixed.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, x := range append(info.Inputs, info.Outputs...) {
+		got = append(got, x.String())
+	}
+	want := []string{"x float16[batch,4]", "n int64[batch,1]", "y float16[batch,4]", "s float32[batch]"}
+	if strings.Join(got, ";") != strings.Join(want, ";") {
+		t.Fatalf("interface = %q, want %q", got, want)
+	}
+	if info.Opsets[""] != 17 || info.ProducerName != "diptych-fixtures" || info.Metadata["diptych_fixture"] != "mixed" {
+		t.Fatalf("model fields wrong: %+v", info)
+	}
+
+	ext, err := ReadModelInfo(filepath.Join(fixtures, "extdata.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ext.Inputs) != 1 || ext.Inputs[0].Name != "x" {
+		t.Fatalf("initializers must not be listed as inputs: %v", ext.Inputs)
+	}
+	if len(ext.ExternalData) != 1 || ext.ExternalData[0] != "extdata.onnx_data" {
+		t.Fatalf("external data = %v", ext.ExternalData)
+	}
+}
+
+func TestReadModelInfoBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	good, _ := os.ReadFile(filepath.Join(fixtures, "mixed.onnx"))
+	cases := map[string][]byte{
+		"truncated.onnx": good[:len(good)/2],
+		"text.onnx":      []byte("this is not a model\n"),
+		"png.onnx":       []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+		"empty.onnx":     nil,
+	}
+	for name, data := range cases {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, data, 0o644)
+		_, err := ReadModelInfo(p)
+		if err == nil || !errors.Is(err, ErrNotONNX) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: err = %v, want ErrNotONNX naming the file", name, err)
+		}
+	}
+	_, err := ReadModelInfo(filepath.Join(dir, "missing.onnx"))
+	if err == nil || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "missing.onnx") {
+		t.Errorf("missing file: err = %v", err)
+	}
+}
+
+func TestSessionFloat16AndInt64(t *testing.T) {
+	rt := testRuntime(t)
+	s, err := rt.NewSession(filepath.Join(fixtures, "mixed.onnx"), SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	xi, _ := s.Input("x")
+	ni, _ := s.Input("n")
+	x, err := NewFloatTensor(xi.Type, Shape{2, 4}, []float32{1, 2, 3, 4, 0.5, -1, 1e-3, 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := NewIntTensor(ni.Type, Shape{2, 1}, []int64{10, -3})
+	y, _ := NewEmptyTensor(Float16, Shape{2, 4})
+	sum, _ := NewEmptyTensor(Float32, Shape{2})
+	defer Destroy(x, n, y, sum)
+	if err := s.Run(context.Background(), map[string]Value{"x": x, "n": n}, map[string]Value{"y": y, "s": sum}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := Float32s(y)
+	want := []float32{12, 14, 16, 18, -2, -5, F16ToF32(F32ToF16(F16ToF32(F32ToF16(1e-3))*2 - 3)), 197}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("y = %v, want %v", got, want)
+		}
+	}
+	sums, _ := Float32s(sum)
+	if sums[0] != 60 || math.Abs(float64(sums[1]-(want[4]+want[5]+want[6]+want[7]))) > 1e-3 {
+		t.Fatalf("s = %v", sums)
+	}
+	if s.Placement.Provider != ProviderCPU {
+		t.Fatalf("placement = %v", s.Placement)
+	}
+}
+
+func TestSessionErrors(t *testing.T) {
+	rt := testRuntime(t)
+	s, err := rt.NewSession(filepath.Join(fixtures, "mixed.onnx"), SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x, _ := NewFloatTensor(Float16, Shape{1, 4}, []float32{1, 2, 3, 4})
+	defer x.Destroy()
+	err = s.Run(context.Background(), map[string]Value{"x": x, "bogus": x}, nil)
+	if err == nil || !strings.Contains(err.Error(), `no input "bogus"`) || !strings.Contains(err.Error(), "x, n") {
+		t.Fatalf("unknown input: %v", err)
+	}
+	err = s.Run(context.Background(), map[string]Value{"x": x}, nil)
+	if err == nil || !strings.Contains(err.Error(), `input "n" not given`) {
+		t.Fatalf("missing input: %v", err)
+	}
+
+	// A model whose external weights are missing names the file.
+	dir := t.TempDir()
+	b, _ := os.ReadFile(filepath.Join(fixtures, "extdata.onnx"))
+	os.WriteFile(filepath.Join(dir, "extdata.onnx"), b, 0o644)
+	_, err = rt.NewSession(filepath.Join(dir, "extdata.onnx"), SessionOptions{})
+	if err == nil || !strings.Contains(err.Error(), "extdata.onnx_data") {
+		t.Fatalf("missing external data: %v", err)
+	}
+	_, err = rt.NewSession(filepath.Join(dir, "nope.onnx"), SessionOptions{})
+	if err == nil || !strings.Contains(err.Error(), "nope.onnx") {
+		t.Fatalf("missing model: %v", err)
+	}
+}
+
+func TestExternalData(t *testing.T) {
+	rt := testRuntime(t)
+	s, err := rt.NewSession(filepath.Join(fixtures, "extdata.onnx"), SessionOptions{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x, _ := ort.NewTensor(Shape{2, 3}, []float32{1, 0, 0, 0, 0, 8})
+	y, _ := NewEmptyTensor(Float32, Shape{2, 3})
+	defer Destroy(x, y)
+	if err := s.Run(context.Background(), map[string]Value{"x": x}, map[string]Value{"y": y}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := Float32s(y)
+	want := []float32{1, 1.125, 1.25, 7, 8, 9} // row 0 of W/8 plus 1; 8 * row 2 of W/8 plus 1
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("y = %v, want %v", got, want)
+		}
+	}
+}
+
+func TestCancelRunFromAnotherGoroutine(t *testing.T) {
+	rt := testRuntime(t)
+	s, err := rt.NewSession(filepath.Join(fixtures, "slow.onnx"), SessionOptions{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	data := make([]float32, 256*256)
+	for i := range data {
+		data[i] = float32(i%7) / 700
+	}
+	x, _ := ort.NewTensor(Shape{256, 256}, data)
+	iters, _ := ort.NewScalar[int64](1 << 40)
+	y, _ := NewEmptyTensor(Float32, Shape{256, 256})
+	defer Destroy(x, iters, y)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
+	errc := make(chan error, 1)
+	go func() { errc <- s.Run(ctx, map[string]Value{"x": x, "iters": iters}, map[string]Value{"y": y}) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("run was not terminated after cancel")
+	}
+}
+
+func TestConcurrentRuns(t *testing.T) {
+	rt := testRuntime(t)
+	s, err := rt.NewSession(filepath.Join(fixtures, "mixed.onnx"), SessionOptions{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				x, _ := NewFloatTensor(Float16, Shape{1, 4}, []float32{float32(g), 0, 0, 0})
+				n, _ := NewIntTensor(Int64, Shape{1, 1}, []int64{int64(i)})
+				y, _ := NewEmptyTensor(Float16, Shape{1, 4})
+				sum, _ := NewEmptyTensor(Float32, Shape{1})
+				err := s.Run(context.Background(), map[string]Value{"x": x, "n": n}, map[string]Value{"y": y, "s": sum})
+				v, _ := Float32s(y)
+				Destroy(x, n, y, sum)
+				if err != nil || v[0] != float32(2*g+i) {
+					errs <- errors.Join(err, errors.New("wrong value"))
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func TestParseDevice(t *testing.T) {
+	good := map[string]Device{"": {Kind: "auto"}, "auto": {Kind: "auto"}, "CPU": {Kind: "cpu"},
+		"cuda": {Kind: "cuda"}, "cuda:1": {Kind: "cuda", ID: 1}}
+	for in, want := range good {
+		got, err := ParseDevice(in)
+		if err != nil || got != want {
+			t.Errorf("ParseDevice(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"gpu0", "cuda:", "cuda:-1", "cuda:x", "tpu", "metal"} {
+		_, err := ParseDevice(in)
+		if !errors.Is(err, ErrBadDevice) || !strings.Contains(err.Error(), "expected auto, cpu, cuda") {
+			t.Errorf("ParseDevice(%q) err = %v", in, err)
+		}
+	}
+}
+
+// On a machine without a usable CUDA setup (CI), "cuda" fails with the reason
+// and "auto" falls back to the CPU recording the same reason.
+func TestPlaceWithoutGPU(t *testing.T) {
+	rt := testRuntime(t)
+	if rt.ProbeCUDA(0) == nil {
+		t.Skip("CUDA is usable on this machine")
+	}
+	_, err := rt.Place(Device{Kind: "cuda"})
+	var cu *CUDAUnavailableError
+	if !errors.As(err, &cu) || cu.Reason == "" {
+		t.Fatalf("Place(cuda) err = %v, want CUDAUnavailableError", err)
+	}
+	p, err := rt.Place(Device{Kind: "auto"})
+	if err != nil || p.OnGPU() || p.Fallback == "" || !strings.Contains(p.Fallback, cu.Reason) {
+		t.Fatalf("Place(auto) = %+v, %v; want CPU with reason %q", p, err, cu.Reason)
+	}
+	// The session runs on the CPU and keeps the reason.
+	s, err := rt.NewSession(filepath.Join(fixtures, "mixed.onnx"), SessionOptions{Placement: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s.Placement.Fallback == "" {
+		t.Fatal("fallback reason lost")
+	}
+}
+
+func TestExplainCUDAError(t *testing.T) {
+	cases := map[string]string{
+		"Failed to load library /x/libonnxruntime_providers_shared.so with error: /x/libonnxruntime_providers_shared.so: cannot open shared object file: No such file or directory": "libonnxruntime_providers_shared.so is not installed",
+		"Failed to load library /x/libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file: No such file or directory":                       "CUDA runtime libraries are missing (libcublasLt.so.13",
+		"libcudnn.so.9: cannot open shared object file: No such file or directory":                                                                                                   "cuDNN is missing",
+		"CUDA failure 100: no CUDA-capable device is detected ; GPU=0":                                                                                                              "no CUDA-capable GPU",
+		"CUDA execution provider is not enabled in this build.":                                                                                                                     "no CUDA provider",
+	}
+	for msg, want := range cases {
+		if got := ExplainCUDAError(msg); !strings.Contains(got, want) {
+			t.Errorf("ExplainCUDAError(%q) = %q, want it to contain %q", msg, got, want)
+		}
+	}
+}
+
+func TestLocate(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "lib", "libonnxruntime.so")
+	os.MkdirAll(filepath.Dir(lib), 0o755)
+	os.WriteFile(lib, []byte("x"), 0o644)
+
+	p, _, err := Locate(LocateOptions{ExeDir: dir, SkipSystem: true})
+	if err != nil || p != lib {
+		t.Fatalf("beside executable: %q %v", p, err)
+	}
+	// The flag wins, and a flag pointing nowhere is an error naming it.
+	_, _, err = Locate(LocateOptions{Flag: filepath.Join(dir, "nope.so"), ExeDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "--ort-lib") || !strings.Contains(err.Error(), "nope.so") {
+		t.Fatalf("bad flag: %v", err)
+	}
+	_, _, err = Locate(LocateOptions{Env: dir, ExeDir: dir})
+	if err == nil || !strings.Contains(err.Error(), EnvLibPath) || !strings.Contains(err.Error(), "is a folder") {
+		t.Fatalf("env pointing at a folder: %v", err)
+	}
+	// Nothing anywhere: the error lists every place and the fix.
+	empty := t.TempDir()
+	_, tried, err := Locate(LocateOptions{ExeDir: empty, WorkDir: empty, SkipSystem: true})
+	var nf *LibraryNotFoundError
+	if !errors.As(err, &nf) || len(tried) == 0 || !strings.Contains(err.Error(), "make setup") ||
+		!strings.Contains(err.Error(), filepath.Join(empty, "lib")) {
+		t.Fatalf("not found: %v", err)
+	}
+	// The source tree's .runtime/ is found from a subfolder.
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "go.mod"), []byte("module diptych\n"), 0o644)
+	os.MkdirAll(filepath.Join(root, ".runtime"), 0o755)
+	os.MkdirAll(filepath.Join(root, "a", "b"), 0o755)
+	os.WriteFile(filepath.Join(root, ".runtime", "libonnxruntime.so"), []byte("x"), 0o644)
+	p, _, err = Locate(LocateOptions{WorkDir: filepath.Join(root, "a", "b"), SkipSystem: true})
+	if err != nil || p != filepath.Join(root, ".runtime", "libonnxruntime.so") {
+		t.Fatalf("source tree: %q %v", p, err)
+	}
+}
+
+func TestOpenBadLibraries(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "libonnxruntime.so")
+	os.WriteFile(text, []byte("not a library"), 0o644)
+	_, err := Open(text)
+	if err == nil || !strings.Contains(err.Error(), text) {
+		t.Fatalf("text file: %v", err)
+	}
+	_, err = Open(filepath.Join(dir, "missing.so"))
+	if err == nil || !strings.Contains(err.Error(), "missing.so") {
+		t.Fatalf("missing: %v", err)
+	}
+	// A library that reports an old ONNX Runtime version is refused by name.
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc not available to build the fake old runtime")
+	}
+	src := filepath.Join(dir, "old.c")
+	os.WriteFile(src, []byte(`
+static const char* ver(void) { return "1.23.2"; }
+static const void* get_api(unsigned v) { return 0; }
+static struct { const void* (*GetApi)(unsigned); const char* (*GetVersionString)(void); } base = { get_api, ver };
+const void* OrtGetApiBase(void) { return &base; }
+`), 0o644)
+	old := filepath.Join(dir, "libold.so")
+	if out, err := exec.Command("gcc", "-shared", "-fPIC", "-o", old, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v %s", err, out)
+	}
+	_, err = Open(old)
+	if err == nil || !strings.Contains(err.Error(), "1.23.2 is too old") || !strings.Contains(err.Error(), MinVersion) {
+		t.Fatalf("old runtime: %v", err)
+	}
+}
+
+func TestVersionAtLeast(t *testing.T) {
+	for _, c := range []struct {
+		v, min string
+		ok     bool
+	}{{"1.30.0", "1.24.0", true}, {"1.24.0", "1.24.0", true}, {"1.23.2", "1.24.0", false}, {"2.0", "1.24.0", true}, {"1.24.1-dev", "1.24.0", true}} {
+		if versionAtLeast(c.v, c.min) != c.ok {
+			t.Errorf("versionAtLeast(%q, %q) != %v", c.v, c.min, c.ok)
+		}
+	}
+}
+
+func TestFloat16RoundTrip(t *testing.T) {
+	for h := 0; h < 1<<16; h++ {
+		f := F16ToF32(uint16(h))
+		if f != f { // NaN stays NaN
+			if g := F16ToF32(F32ToF16(f)); g == g {
+				t.Fatalf("NaN %#x lost", h)
+			}
+			continue
+		}
+		if back := F32ToF16(f); back != uint16(h) {
+			t.Fatalf("half %#04x -> %v -> %#04x", h, f, back)
+		}
+	}
+	cases := map[float32]uint16{
+		1: 0x3c00, -2: 0xc000, 65504: 0x7bff, 65520: 0x7c00, 1e-8: 0, 5.960464477539063e-08: 0x0001,
+		float32(math.Inf(-1)): 0xfc00, 1.0009765625: 0x3c01, 1.00048828125: 0x3c00, // tie rounds to even
+		1.00146484375: 0x3c02, // tie rounds up to even
+	}
+	for f, want := range cases {
+		if got := F32ToF16(f); got != want {
+			t.Errorf("F32ToF16(%v) = %#04x, want %#04x", f, got, want)
+		}
+	}
+}
+
+func BenchmarkDecodeF16(b *testing.B) {
+	src := make([]byte, 2*4*128*128)
+	dst := make([]float32, 4*128*128)
+	b.SetBytes(int64(len(src)))
+	for i := 0; i < b.N; i++ {
+		DecodeF16(dst, src)
+	}
+}
+
+func BenchmarkEncodeF16(b *testing.B) {
+	src := make([]float32, 4*128*128)
+	for i := range src {
+		src[i] = float32(i) / 1000
+	}
+	dst := make([]byte, 2*len(src))
+	b.SetBytes(int64(len(dst)))
+	for i := 0; i < b.N; i++ {
+		EncodeF16(dst, src)
+	}
+}

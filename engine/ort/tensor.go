@@ -1,0 +1,176 @@
+package ort
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// Value is an ONNX Runtime value (a tensor). Destroy it when done.
+type Value = ort.Value
+
+// Shape is a tensor shape.
+type Shape = ort.Shape
+
+// NewFloatTensor makes a tensor of element type t (float32, float16 or
+// bfloat16) holding data. A float32 tensor shares data without copying;
+// other types are converted, which is how float32 pipeline maths meets a
+// float16 graph boundary.
+func NewFloatTensor(t ElementType, shape Shape, data []float32) (Value, error) {
+	if int64(len(data)) != shape.FlattenedSize() {
+		return nil, fmt.Errorf("tensor %v needs %d values, got %d", shape, shape.FlattenedSize(), len(data))
+	}
+	switch t {
+	case Float32:
+		return ort.NewTensor(shape, data)
+	case Float16:
+		b := make([]byte, 2*len(data))
+		EncodeF16(b, data)
+		return ort.NewCustomDataTensor(shape, b, ort.TensorElementDataTypeFloat16)
+	case BFloat16:
+		b := make([]byte, 2*len(data))
+		for i, v := range data {
+			binary.LittleEndian.PutUint16(b[2*i:], F32ToBF16(v))
+		}
+		return ort.NewCustomDataTensor(shape, b, ort.TensorElementDataTypeBFloat16)
+	case Float64:
+		d := make([]float64, len(data))
+		for i, v := range data {
+			d[i] = float64(v)
+		}
+		return ort.NewTensor(shape, d)
+	}
+	return nil, fmt.Errorf("cannot make a %s tensor from float32 values", t)
+}
+
+// NewIntTensor makes an int64, int32 or bool tensor from data.
+func NewIntTensor(t ElementType, shape Shape, data []int64) (Value, error) {
+	if int64(len(data)) != shape.FlattenedSize() {
+		return nil, fmt.Errorf("tensor %v needs %d values, got %d", shape, shape.FlattenedSize(), len(data))
+	}
+	switch t {
+	case Int64:
+		return ort.NewTensor(shape, data)
+	case Int32:
+		d := make([]int32, len(data))
+		for i, v := range data {
+			if v > math.MaxInt32 || v < math.MinInt32 {
+				return nil, fmt.Errorf("value %d does not fit an int32 tensor", v)
+			}
+			d[i] = int32(v)
+		}
+		return ort.NewTensor(shape, d)
+	case Bool:
+		d := make([]bool, len(data))
+		for i, v := range data {
+			d[i] = v != 0
+		}
+		return ort.NewTensor(shape, d)
+	case Float32, Float16:
+		f := make([]float32, len(data))
+		for i, v := range data {
+			f[i] = float32(v)
+		}
+		return NewFloatTensor(t, shape, f)
+	}
+	return nil, fmt.Errorf("cannot make a %s tensor from integers", t)
+}
+
+// NewEmptyTensor allocates an output tensor of type t. Outputs are always
+// pre-allocated: onnxruntime_go cannot allocate float16 outputs itself.
+func NewEmptyTensor(t ElementType, shape Shape) (Value, error) {
+	n := shape.FlattenedSize()
+	switch t {
+	case Float32:
+		return ort.NewEmptyTensor[float32](shape)
+	case Int64:
+		return ort.NewEmptyTensor[int64](shape)
+	case Int32:
+		return ort.NewEmptyTensor[int32](shape)
+	case Bool:
+		return ort.NewEmptyTensor[bool](shape)
+	case Uint8:
+		return ort.NewEmptyTensor[uint8](shape)
+	case Float64:
+		return ort.NewEmptyTensor[float64](shape)
+	case Float16:
+		return ort.NewCustomDataTensor(shape, make([]byte, 2*n), ort.TensorElementDataTypeFloat16)
+	case BFloat16:
+		return ort.NewCustomDataTensor(shape, make([]byte, 2*n), ort.TensorElementDataTypeBFloat16)
+	}
+	return nil, fmt.Errorf("cannot allocate a %s tensor", t)
+}
+
+// Float32s returns a value's contents as float32, converting float16,
+// bfloat16 and float64. For a float32 tensor it returns the live slice.
+func Float32s(v Value) ([]float32, error) {
+	switch t := v.(type) {
+	case *ort.Tensor[float32]:
+		return t.GetData(), nil
+	case *ort.Tensor[float64]:
+		d := t.GetData()
+		out := make([]float32, len(d))
+		for i, x := range d {
+			out[i] = float32(x)
+		}
+		return out, nil
+	case *ort.CustomDataTensor:
+		b := t.GetData()
+		out := make([]float32, len(b)/2)
+		switch ElementType(t.DataType()) {
+		case Float16:
+			DecodeF16(out, b)
+			return out, nil
+		case BFloat16:
+			for i := range out {
+				out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
+			}
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("value of type %s is not a float tensor", TypeOf(v))
+}
+
+// Int64s returns an integer value's contents as int64.
+func Int64s(v Value) ([]int64, error) {
+	switch t := v.(type) {
+	case *ort.Tensor[int64]:
+		return t.GetData(), nil
+	case *ort.Tensor[int32]:
+		d := t.GetData()
+		out := make([]int64, len(d))
+		for i, x := range d {
+			out[i] = int64(x)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("value of type %s is not an integer tensor", TypeOf(v))
+}
+
+// TypeOf returns a value's element type.
+func TypeOf(v Value) ElementType {
+	if v == nil {
+		return Undefined
+	}
+	return ElementType(v.DataType())
+}
+
+// F32ToBF16 converts with round-to-nearest-even.
+func F32ToBF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	if b&0x7fffffff > 0x7f800000 {
+		return uint16(b>>16) | 0x40
+	}
+	return uint16((b + 0x7fff + (b>>16)&1) >> 16)
+}
+
+// Destroy destroys every non-nil value.
+func Destroy(vs ...Value) {
+	for _, v := range vs {
+		if v != nil {
+			v.Destroy()
+		}
+	}
+}
