@@ -282,7 +282,7 @@ func TestExplainCUDAError(t *testing.T) {
 	cases := map[string]string{
 		"Failed to load library /x/libonnxruntime_providers_shared.so with error: /x/libonnxruntime_providers_shared.so: cannot open shared object file: No such file or directory": "libonnxruntime_providers_shared.so is not installed",
 		"Failed to load library /x/libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file: No such file or directory":                       "CUDA runtime libraries are missing (libcublasLt.so.13",
-		"libcudnn.so.9: cannot open shared object file: No such file or directory":                                                                                                   "cuDNN is missing",
+		"libcudnn.so.9: cannot open shared object file: No such file or directory":                                                                                                  "cuDNN is missing",
 		"CUDA failure 100: no CUDA-capable device is detected ; GPU=0":                                                                                                              "no CUDA-capable GPU",
 		"CUDA execution provider is not enabled in this build.":                                                                                                                     "no CUDA provider",
 	}
