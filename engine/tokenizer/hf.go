@@ -1272,8 +1272,58 @@ func parseDecoder(raw json.RawMessage, path string) ([]func([]string) []string, 
 		return []func([]string) []string{decodeByteFallback}, nil
 	case "Fuse":
 		return []func([]string) []string{func(toks []string) []string { return []string{strings.Join(toks, "")} }}, nil
+	case "Replace":
+		p, err := parsePattern(obj, path)
+		if err != nil {
+			return nil, err
+		}
+		var content string
+		if err := field(obj, "content", path, &content); err != nil {
+			return nil, err
+		}
+		return []func([]string) []string{func(toks []string) []string {
+			for i, t := range toks {
+				toks[i] = p.replace(t, content)
+			}
+			return toks
+		}}, nil
+	case "Strip":
+		var content string
+		var start, stop int
+		if err := field(obj, "content", path, &content); err != nil {
+			return nil, err
+		}
+		if err := field(obj, "start", path, &start); err != nil {
+			return nil, err
+		}
+		if err := field(obj, "stop", path, &stop); err != nil {
+			return nil, err
+		}
+		if utf8.RuneCountInString(content) != 1 {
+			return nil, fmt.Errorf("%s.content %q: expected one character", path, content)
+		}
+		c, _ := utf8.DecodeRuneInString(content)
+		return []func([]string) []string{func(toks []string) []string {
+			for i, t := range toks {
+				toks[i] = stripRune(t, c, start, stop)
+			}
+			return toks
+		}}, nil
 	}
-	return nil, fmt.Errorf("%s.type %q is not supported (want ByteLevel, ByteFallback, Fuse or Sequence)", path, typ)
+	return nil, fmt.Errorf("%s.type %q is not supported (want ByteLevel, ByteFallback, Fuse, Replace, Strip or Sequence)", path, typ)
+}
+
+// stripRune removes up to start leading and stop trailing copies of c from s.
+func stripRune(s string, c rune, start, stop int) string {
+	rs := []rune(s)
+	lo, hi := 0, len(rs)
+	for lo < start && lo < hi && rs[lo] == c {
+		lo++
+	}
+	for k := 0; k < stop && hi > lo && rs[hi-1] == c; k++ {
+		hi--
+	}
+	return string(rs[lo:hi])
 }
 
 // decodeByteLevel maps byte symbols back to bytes; a token with a character
