@@ -123,13 +123,26 @@ type hfConfig struct {
 	EOS     json.RawMessage `json:"eos_token"`
 	Pad     json.RawMessage `json:"pad_token"`
 	Cleanup *bool           `json:"clean_up_tokenization_spaces"`
+	Class   string          `json:"tokenizer_class"`
+}
+
+// llamaClasses are the transformers tokenizer classes that rebuild the
+// post-processor from add_bos_token (default true) and add_eos_token
+// (default false).
+var llamaClasses = map[string]bool{
+	"LlamaTokenizer": true, "LlamaTokenizerFast": true,
+	"CodeLlamaTokenizer": true, "CodeLlamaTokenizerFast": true,
+	"GemmaTokenizer": true, "GemmaTokenizerFast": true,
 }
 
 // LoadHF reads a tokenizer.json file, or the tokenizer.json inside the folder
-// path. A tokenizer_config.json beside it, when present, supplies
-// add_bos_token / add_eos_token (which then replace the file's post-processor,
-// as Python's LlamaTokenizerFast does), the bos / eos / pad tokens and
-// clean_up_tokenization_spaces.
+// path. A tokenizer_config.json beside it, when present, supplies the bos /
+// eos / pad tokens, clean_up_tokenization_spaces and, as Python transformers
+// does for the Llama-family tokenizer_class values (Janus and DeepSeek use
+// LlamaTokenizer[Fast]), add_bos_token (default true) and add_eos_token
+// (default false), which then replace the file's post-processor. Without a
+// tokenizer_class, explicit add_bos_token / add_eos_token are honoured too;
+// other classes ignore them, like transformers.
 func LoadHF(path string) (*HF, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -271,15 +284,23 @@ func (h *HF) applyConfig(cfg *hfConfig) error {
 		}
 		*t.dst = id
 	}
-	if cfg.AddBOS != nil || cfg.AddEOS != nil {
+	addBOS, addEOS := cfg.AddBOS, cfg.AddEOS
+	override := cfg.Class == "" && (addBOS != nil || addEOS != nil)
+	if llamaClasses[cfg.Class] {
+		override = true
+		if addBOS == nil {
+			addBOS = new(true)
+		}
+	}
+	if override {
 		h.prefix, h.suffix = nil, nil
-		if cfg.AddBOS != nil && *cfg.AddBOS {
+		if addBOS != nil && *addBOS {
 			if h.bos < 0 {
 				return errors.New("add_bos_token is true but bos_token is not set")
 			}
 			h.prefix = []int{h.bos}
 		}
-		if cfg.AddEOS != nil && *cfg.AddEOS {
+		if addEOS != nil && *addEOS {
 			if h.eos < 0 {
 				return errors.New("add_eos_token is true but eos_token is not set")
 			}
@@ -323,7 +344,7 @@ type bpeModel struct {
 	prefix       string // continuing_subword_prefix
 	suffix       string // end_of_word_suffix
 	byteIDs      [256]int
-	cache        bpeCache
+	cache        *bpeCache
 }
 
 type bpeMerge struct {
@@ -392,7 +413,7 @@ func (h *HF) buildModel(m *hfModel) error {
 			bm.merges[k] = bpeMerge{rank: int32(rank), id: int32(id)}
 		}
 	}
-	bm.cache.m = make(map[string][]int)
+	bm.cache = &bpeCache{m: make(map[string][]int)}
 	return nil
 }
 

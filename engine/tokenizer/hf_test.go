@@ -638,3 +638,51 @@ func TestLossyUTF8(t *testing.T) {
 		t.Errorf("Decode(partial 中, a) = %q, want %q", got, "\uFFFDa")
 	}
 }
+
+// TestHFConfigBOSRules follows Python transformers 4.57 on the DeepSeek-V3
+// file (checked by hand with AutoTokenizer): Llama-family classes add BOS
+// even when add_bos_token is absent; other classes ignore add_bos_token and
+// keep the file's ByteLevel post-processor, which adds nothing.
+func TestHFConfigBOSRules(t *testing.T) {
+	files, err := deepSeekJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		config string
+		want   []int
+	}{
+		{`{"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<｜begin▁of▁sentence｜>"}`, []int{0, 6366}},
+		{`{"tokenizer_class": "LlamaTokenizer", "bos_token": "<｜begin▁of▁sentence｜>", "eos_token": "<｜end▁of▁sentence｜>", "add_eos_token": true}`, []int{0, 6366, 1}},
+		{`{"tokenizer_class": "PreTrainedTokenizerFast", "add_bos_token": true, "bos_token": "<｜begin▁of▁sentence｜>"}`, []int{6366}},
+		{`{"tokenizer_class": "GPT2TokenizerFast", "add_bos_token": true, "bos_token": "<｜begin▁of▁sentence｜>"}`, []int{6366}},
+		{`{"add_bos_token": true, "bos_token": "<｜begin▁of▁sentence｜>"}`, []int{0, 6366}},
+		{`{"bos_token": "<｜begin▁of▁sentence｜>"}`, []int{6366}},
+	}
+	base, err := ParseHF(files[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// withConfig applies a tokenizer_config.json to a copy of base (parsing
+	// the 7.8 MB file once per case would be slow).
+	withConfig := func(config string) (*HF, error) {
+		var cfg hfConfig
+		if err := json.Unmarshal([]byte(config), &cfg); err != nil {
+			return nil, err
+		}
+		h := *base
+		return &h, h.applyConfig(&cfg)
+	}
+	for _, c := range cases {
+		h, err := withConfig(c.config)
+		if err != nil {
+			t.Fatalf("config %s: %v", c.config, err)
+		}
+		if got := h.Encode("hi", true); !slices.Equal(got, c.want) {
+			t.Errorf("config %s: Encode(hi, true) = %v, want %v", c.config, got, c.want)
+		}
+	}
+	if _, err := withConfig(`{"tokenizer_class": "LlamaTokenizerFast"}`); err == nil || !strings.Contains(err.Error(), "bos_token is not set") {
+		t.Errorf("Llama class without bos_token: error = %v", err)
+	}
+}
