@@ -20,7 +20,8 @@ Graph I/O (D = hidden size, L = layers, H = KV heads, hd = head dim, G = image t
 V = vocab, C = codebook size, S = image_size):
 
   prepare_inputs_embeds: input_ids int64 [B,T], pixel_values f32 [B,N,3,S,S],
-                         images_seq_mask bool [B,T], images_emb_mask bool [B,N,G]
+                         images_seq_mask bool [B,T], images_emb_mask bool [B,N,G']
+                         (G' dynamic: G, or 0 as in Transformers.js' [1,1,0] decode-step feed)
                          -> inputs_embeds f32 [B,T,D]
   language_model: inputs_embeds [B,s,D], attention_mask int64 [B,P+s], position_ids int64 [B,s],
                   past_key_values.{i}.key/.value [B,H,P,hd] -> hidden_states [B,s,D],
@@ -73,23 +74,49 @@ class PrepareInputsEmbeds(nn.Module):
     """Token embedding + understanding vision tower + aligner, scattered into image positions.
 
     Same semantics as MultiModalityCausalLM.prepare_inputs_embeds: rows where images_seq_mask is
-    true receive, in row-major order, the image features selected by images_emb_mask. Zero-size
-    pixel_values [B,0,3,S,S] (or [0,0,3,S,S]) with an empty images_emb_mask are allowed.
+    true receive, in row-major order, the image features selected by images_emb_mask. This module
+    is the PyTorch reference; the exported graph is composed from VisionFeatures (inside an ONNX
+    If, skipped when there are zero images) and ScatterEmbeds, so zero-size pixel_values
+    [B,0,3,S,S] or [0,0,3,S,S] with an empty images_emb_mask work without running the tower.
     """
 
     def __init__(self, model):
         super().__init__()
-        self.embed = model.model.language_model.get_input_embeddings()
+        self.features = VisionFeatures(model)
+        self.scatter = ScatterEmbeds(model)
+
+    def forward(self, input_ids, pixel_values, images_seq_mask, images_emb_mask):
+        c, h, w = pixel_values.shape[2], pixel_values.shape[3], pixel_values.shape[4]
+        pv = pixel_values.reshape(-1, c, h, w)
+        d = self.scatter.embed.weight.shape[1]
+        feats = self.features(pv) if pv.shape[0] > 0 else torch.zeros(0, d)
+        return self.scatter(input_ids, images_seq_mask, images_emb_mask, feats)
+
+
+class VisionFeatures(nn.Module):
+    """pixel_values [M,3,S,S] (M >= 1) -> aligned image features [M*G, D]."""
+
+    def __init__(self, model):
+        super().__init__()
         self.vision = model.model.vision_model
         self.aligner = model.model.aligner
 
-    def forward(self, input_ids, pixel_values, images_seq_mask, images_emb_mask):
+    def forward(self, pixel_values):
+        feats = self.aligner(self.vision(pixel_values).last_hidden_state)
+        return feats.reshape(-1, feats.shape[-1])
+
+
+class ScatterEmbeds(nn.Module):
+    """Embed ids, then write image_features (selected by images_emb_mask) into masked rows."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.embed = model.model.language_model.get_input_embeddings()
+
+    def forward(self, input_ids, images_seq_mask, images_emb_mask, image_features):
         emb = self.embed(input_ids)
         d = emb.shape[-1]
-        c, h, w = pixel_values.shape[2], pixel_values.shape[3], pixel_values.shape[4]
-        pv = pixel_values.reshape(-1, c, h, w)
-        feats = self.aligner(self.vision(pv).last_hidden_state).reshape(-1, d)
-        valid = feats[images_emb_mask.reshape(-1)]
+        valid = image_features[images_emb_mask.reshape(-1)]
         # Row 0 is a dummy so gathering works when there is no image at all.
         valid = torch.cat([torch.zeros(1, d, dtype=valid.dtype), valid], dim=0)
         seq = images_seq_mask.reshape(-1).to(torch.int64)
@@ -223,7 +250,7 @@ def graph_spec(name, model, dims):
                 "input_ids": {0: "batch_size", 1: "sequence_length"},
                 "pixel_values": {0: "batch_size", 1: "num_images"},
                 "images_seq_mask": {0: "batch_size", 1: "sequence_length"},
-                "images_emb_mask": {0: "batch_size", 1: "num_images"},
+                "images_emb_mask": {0: "batch_size", 1: "num_images", 2: "num_image_tokens"},
                 "inputs_embeds": {0: "batch_size", 1: "sequence_length"},
             },
         )
@@ -283,7 +310,17 @@ def graph_spec(name, model, dims):
 
 
 def weight_bytes(proto):
-    return sum(int(np.prod(t.dims)) * (2 if t.data_type == 10 else 4) for t in proto.graph.initializer)
+    """Bytes of initializers, subgraphs (If branches) included."""
+
+    def graph_bytes(g):
+        n = sum(int(np.prod(t.dims)) * (2 if t.data_type == 10 else 4) for t in g.initializer)
+        for node in g.node:
+            for a in node.attribute:
+                if a.type == a.GRAPH:
+                    n += graph_bytes(a.g)
+        return n
+
+    return graph_bytes(proto.graph)
 
 
 def to_fp16(proto):
@@ -293,12 +330,10 @@ def to_fp16(proto):
     return convert_float_to_float16(proto, keep_io_types=False, disable_shape_infer=False)
 
 
-def export_graph(name, model, dims, out_dir, dtype, opset, external):
+def trace(mod, args, inames, onames, axes, opset):
+    """torch.onnx.export (TorchScript tracer) into an in-memory ModelProto."""
     import onnx
 
-    mod, args, inames, onames, axes = graph_spec(name, model, dims)
-    fname = f"{name}{SUFFIX[dtype]}.onnx"
-    path = os.path.join(out_dir, "onnx", fname)
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = os.path.join(tmp, "g.onnx")
         with torch.no_grad():
@@ -313,7 +348,117 @@ def export_graph(name, model, dims, out_dir, dtype, opset, external):
                 do_constant_folding=True,
                 dynamo=False,
             )
-        proto = onnx.load(tmp_path, load_external_data=True)
+        return onnx.load(tmp_path, load_external_data=True)
+
+
+def build_prepare_inputs_embeds(model, dims, opset):
+    """Compose ScatterEmbeds with VisionFeatures inside an If (skipped for zero images)."""
+    from onnx import TensorProto, helper
+
+    S, G, D = dims.image_size, dims.image_tokens, dims.hidden
+    vis = trace(
+        VisionFeatures(model),
+        (torch.randn(2, 3, S, S),),
+        ["pixel_values_flat"],
+        ["image_features"],
+        {"pixel_values_flat": {0: "num_flat_images"}, "image_features": {0: "num_features"}},
+        opset,
+    )
+    B, T = 2, G + 5
+    seq = torch.zeros(B, T, dtype=torch.bool)
+    seq[:, 2 : 2 + G] = True
+    sc = trace(
+        ScatterEmbeds(model),
+        (
+            torch.randint(0, dims.vocab, (B, T), dtype=torch.int64),
+            seq,
+            torch.ones(B, 1, G, dtype=torch.bool),
+            torch.randn(B * G, D),
+        ),
+        ["input_ids", "images_seq_mask", "images_emb_mask", "image_features"],
+        ["inputs_embeds"],
+        {
+            "input_ids": {0: "batch_size", 1: "sequence_length"},
+            "images_seq_mask": {0: "batch_size", 1: "sequence_length"},
+            "images_emb_mask": {0: "batch_size", 1: "num_images", 2: "num_image_tokens"},
+            "image_features": {0: "num_features"},
+            "inputs_embeds": {0: "batch_size", 1: "sequence_length"},
+        },
+        opset,
+    )
+    # Then-branch: the vision graph with every name prefixed (names are global across subgraphs).
+    vg = vis.graph
+
+    def rn(n):
+        return n if n in ("", "pixel_values_flat") else "vision/" + n
+
+    for node in vg.node:
+        node.input[:] = [rn(x) for x in node.input]
+        node.output[:] = [rn(x) for x in node.output]
+        node.name = "vision/" + node.name
+    for t in vg.initializer:
+        t.name = rn(t.name)
+    for vi in vg.value_info:
+        vi.name = rn(vi.name)
+    vout = vg.output[0]
+    vout.name = rn(vout.name)
+    then_g = helper.make_graph(list(vg.node), "vision_features", [], [vout], list(vg.initializer), value_info=list(vg.value_info))
+    else_g = helper.make_graph(
+        [
+            helper.make_node(
+                "Constant", [], ["no_images/shape"], value=helper.make_tensor("s", TensorProto.INT64, [2], [0, D])
+            ),
+            helper.make_node(
+                "ConstantOfShape",
+                ["no_images/shape"],
+                ["no_images/features"],
+                value=helper.make_tensor("v", TensorProto.FLOAT, [1], [0.0]),
+            ),
+        ],
+        "no_images",
+        [],
+        [helper.make_tensor_value_info("no_images/features", TensorProto.FLOAT, [0, D])],
+    )
+
+    def const(name, vals):
+        return helper.make_node("Constant", [], [name], value=helper.make_tensor(name, TensorProto.INT64, [len(vals)], vals))
+
+    pre = [
+        helper.make_node("Shape", ["pixel_values"], ["pv/shape"]),
+        const("pv/c0", [0]),
+        const("pv/c2", [2]),
+        const("pv/c5", [5]),
+        helper.make_node("Slice", ["pv/shape", "pv/c0", "pv/c2"], ["pv/bn"]),
+        helper.make_node("ReduceProd", ["pv/bn"], ["pv/m"], keepdims=1),
+        helper.make_node("Slice", ["pv/shape", "pv/c2", "pv/c5"], ["pv/chw"]),
+        helper.make_node("Concat", ["pv/m", "pv/chw"], ["pv/flat_shape"], axis=0),
+        helper.make_node("Reshape", ["pixel_values", "pv/flat_shape"], ["pixel_values_flat"]),
+        helper.make_node("Greater", ["pv/m", "pv/c0"], ["pv/has_images"]),
+        helper.make_node("If", ["pv/has_images"], ["image_features"], then_branch=then_g, else_branch=else_g),
+    ]
+    g = sc.graph
+    feat_in = [i for i in g.input if i.name == "image_features"][0]
+    g.input.remove(feat_in)
+    pv_in = helper.make_tensor_value_info(
+        "pixel_values", TensorProto.FLOAT, ["batch_size", "num_images", 3, S, S]
+    )
+    g.input.insert(1, pv_in)
+    nodes = pre + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    return sc
+
+
+def export_graph(name, model, dims, out_dir, dtype, opset, external):
+    import onnx
+
+    fname = f"{name}{SUFFIX[dtype]}.onnx"
+    path = os.path.join(out_dir, "onnx", fname)
+    if name == "prepare_inputs_embeds":
+        proto = build_prepare_inputs_embeds(model, dims, opset)
+    else:
+        mod, args, inames, onames, axes = graph_spec(name, model, dims)
+        proto = trace(mod, args, inames, onames, axes, opset)
     if dtype == "fp16":
         proto = to_fp16(proto)
     wb = weight_bytes(proto)
@@ -381,6 +526,21 @@ def check_graph(name, model, dims, out_dir, dtype):
             raise SystemExit(f"check {name}: output {n} shape {g.shape}, expected {r.shape}")
         rel = np.abs(r - g).max() / max(np.abs(r).max(), 1e-12)
         worst = max(worst, rel)
+    if name == "prepare_inputs_embeds":
+        # Zero images (Transformers.js decode-step form): only the token embedding is used.
+        ids = args[0][:, :3]
+        z = {
+            "input_ids": ids.numpy(),
+            "pixel_values": np.zeros((0, 0) + tuple(args[1].shape[2:]), np.float32),
+            "images_seq_mask": np.zeros(ids.shape, bool),
+            "images_emb_mask": np.zeros((ids.shape[0], 1, 0), bool),
+        }
+        if dtype == "fp16":
+            z["pixel_values"] = z["pixel_values"].astype(np.float16)
+        g0 = np.asarray(sess.run(None, z)[0], np.float64)
+        with torch.no_grad():
+            r0 = mod.scatter.embed(ids).numpy()
+        worst = max(worst, np.abs(g0 - r0).max() / np.abs(r0).max())
     tol = 1e-4 if dtype == "fp32" else 5e-2
     status = "ok" if worst <= tol else "FAIL"
     print(f"  check {name}{SUFFIX[dtype]}: max rel diff {worst:.3g} (tol {tol}) {status}")

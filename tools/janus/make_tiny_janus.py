@@ -286,6 +286,7 @@ def build_model(tok_info: dict):
     gen.guidance_scale = 5
     gen.temperature = 1.0
     gen.generation_kwargs = {"boi_token_id": ids[BOI], "num_image_tokens": NUM_IMAGE_TOKENS}
+    gen._from_model_config = False  # otherwise generation_kwargs is dropped on load
     return model
 
 
