@@ -35,7 +35,11 @@ from diffusers import (
 from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl_img2img import (
     StableDiffusionXLImg2ImgPipeline,
 )
-from diffusers.schedulers import scheduling_dpmsolver_multistep, scheduling_euler_ancestral_discrete
+from diffusers.schedulers import (
+    scheduling_ddim,
+    scheduling_dpmsolver_multistep,
+    scheduling_euler_ancestral_discrete,
+)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engine", "scheduler", "testdata",
                    "diffusers_ref.json")
@@ -126,6 +130,7 @@ def patch_noise():
     feed = NoiseFeed()
     scheduling_euler_ancestral_discrete.randn_tensor = feed
     scheduling_dpmsolver_multistep.randn_tensor = feed
+    scheduling_ddim.randn_tensor = feed
     return feed
 
 
@@ -147,11 +152,11 @@ def sched_info(s):
     }
 
 
-def denoise(s, x, timesteps):
+def denoise(s, x, timesteps, **step_kwargs):
     for t in timesteps:
         xin = s.scale_model_input(x, t)
         eps = fake_model(xin, t)
-        x = s.step(eps, t, x).prev_sample
+        x = s.step(eps, t, x, **step_kwargs).prev_sample
     return x
 
 
@@ -159,18 +164,22 @@ def fake_pipe(s):
     return types.SimpleNamespace(scheduler=s)
 
 
-def case(name, cfg_name, cfg, steps, mode="txt2img", frac=None):
+def case(name, cfg_name, cfg, steps, mode="txt2img", frac=None, eta=None):
     """One reference run; a configuration diffusers rejects is recorded with "error"."""
     try:
-        return _case(name, cfg_name, cfg, steps, mode, frac)
-    except (NotImplementedError, ValueError) as e:
+        return _case(name, cfg_name, cfg, steps, mode, frac, eta)
+    except (NotImplementedError, ValueError, AttributeError) as e:
         return {"name": name, "config": cfg_name, "steps": steps, "mode": mode, "error": str(e)}
 
 
-def _case(name, cfg_name, cfg, steps, mode, frac):
+def _case(name, cfg_name, cfg, steps, mode, frac, eta):
     s = make(name, cfg)
     s.set_timesteps(steps)
     rec = {"name": name, "config": cfg_name, "steps": steps, "mode": mode}
+    kw = {}
+    if eta is not None:
+        rec["eta"] = eta
+        kw["eta"] = eta
     rec.update(sched_info(s))
     patch_noise()
     x0 = torch.from_numpy(X0.copy()).reshape(SHAPE)
@@ -179,7 +188,7 @@ def _case(name, cfg_name, cfg, steps, mode, frac):
             s.set_begin_index(0)
         ins = s.init_noise_sigma
         x = x0 * ins
-        x = denoise(s, x, s.timesteps)
+        x = denoise(s, x, s.timesteps, **kw)
         rec["begin"], rec["end"] = 0, len(s.timesteps)
     elif mode == "img2img":
         ts, n = StableDiffusionXLImg2ImgPipeline.get_timesteps(fake_pipe(s), steps, frac, "cpu", None)
@@ -297,6 +306,21 @@ def main():
         "cosine_sample": {**SDXL, "beta_schedule": "squaredcos_cap_v2", "prediction_type": "sample"},
         "zsnr_vpred_trailing": {**SDXL, "rescale_betas_zero_snr": True, "prediction_type": "v_prediction",
                                 "timestep_spacing": "trailing"},
+        "karras_minmax": {**SDXL, "use_karras_sigmas": True, "sigma_min": 0.1, "sigma_max": 10.0},
+        "exponential": {**SDXL, "use_exponential_sigmas": True},
+        "euler_extras": {**SDXL, "final_sigmas_type": "sigma_min", "timestep_type": "continuous",
+                         "prediction_type": "v_prediction"},
+        "dpm_clipped": {**SDXL, "lambda_min_clipped": -5.1, "timestep_spacing": "linspace"},
+        "dpm_explicit": {**SDXL, "lambda_min_clipped": float("-inf"), "euler_at_final": True, "solver_type": "heun"},
+        "dpm_v1": {**SDXL, "algorithm_type": "dpmsolver", "final_sigmas_type": "sigma_min"},
+        "dpm_v1_order3_heun": {**SDXL, "algorithm_type": "dpmsolver", "final_sigmas_type": "sigma_min",
+                               "solver_order": 3, "solver_type": "heun"},
+        "dpm_sde_v1": {**SDXL, "algorithm_type": "sde-dpmsolver", "final_sigmas_type": "sigma_min"},
+        "dpm_sde_heun": {**SDXL, "algorithm_type": "sde-dpmsolver++", "solver_type": "heun", "solver_order": 3},
+        "unipc_bh1": {**SDXL, "solver_type": "bh1", "predict_x0": False, "disable_corrector": [1],
+                      "solver_order": 3, "lower_order_final": False, "final_sigmas_type": "sigma_min"},
+        "heun_exp_clip": {**SDXL, "beta_schedule": "exp", "clip_sample": True, "clip_sample_range": 0.8},
+        "ddim_trailing_vpred": {**SDXL, "timestep_spacing": "trailing", "prediction_type": "v_prediction"},
     }
     names = list(CLASSES)
     cases = []
@@ -324,6 +348,21 @@ def main():
     for cfg_name in ("sdxl_order3", "sdxl_sigma_min"):
         for steps in (4, 25):
             cases.append(case("unipc", cfg_name, configs[cfg_name], steps))
+
+    for name in ("euler", "heun", "dpmpp_2m", "unipc"):
+        cases.append(case(name, "karras_minmax", configs["karras_minmax"], 6))
+    for name in ("euler", "heun", "dpmpp_2m"):
+        cases.append(case(name, "exponential", configs["exponential"], 6))
+    cases.append(case("euler", "euler_extras", configs["euler_extras"], 6))
+    for cfg_name in ("dpm_clipped", "dpm_explicit", "dpm_v1", "dpm_v1_order3_heun", "dpm_sde_v1", "dpm_sde_heun"):
+        for steps in (5, 16):
+            cases.append(case("dpmpp_2m", cfg_name, configs[cfg_name], steps))
+    for steps in (5, 16):
+        cases.append(case("unipc", "unipc_bh1", configs["unipc_bh1"], steps))
+    cases.append(case("heun", "heun_exp_clip", configs["heun_exp_clip"], 6))
+    cases.append(case("ddim", "ddim_trailing_vpred", configs["ddim_trailing_vpred"], 6))
+    cases.append(case("ddim", "sdxl", configs["sdxl"], 8, eta=0.7))
+    cases.append(case("ddim", "sd15_linear", configs["sd15_linear"], 8, eta=1.0))
 
     ref = {
         "diffusers_version": diffusers.__version__,

@@ -31,6 +31,7 @@ type refCase struct {
 	Strength       float64   `json:"strength"`
 	DenoisingStart float64   `json:"denoising_start"`
 	DenoisingEnd   float64   `json:"denoising_end"`
+	Eta            float64   `json:"eta"`
 	Begin          int       `json:"begin"`
 	End            int       `json:"end"`
 	PipelineSteps  int       `json:"pipeline_steps"`
@@ -54,7 +55,7 @@ func loadRef(t *testing.T) *refFile {
 		t.Fatalf("read reference: %v", err)
 	}
 	var r refFile
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := json.Unmarshal(pythonJSON(b), &r); err != nil {
 		t.Fatalf("parse reference: %v", err)
 	}
 	if r.DiffusersVersion == "" || len(r.Cases) == 0 {
@@ -170,6 +171,13 @@ func TestDiffusersReference(t *testing.T) {
 				t.Fatalf("init_noise_sigma = %v, want %v", s.InitNoiseSigma(), rc.InitNoiseSigma)
 			}
 
+			if rc.Eta != 0 {
+				d, ok := s.(*DDIM)
+				if !ok {
+					t.Fatalf("eta case for %T", s)
+				}
+				d.SetEta(rc.Eta)
+			}
 			begin, end := 0, len(ts)
 			x := append([]float32(nil), r.X0...)
 			switch rc.Mode {
