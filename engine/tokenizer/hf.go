@@ -37,7 +37,6 @@ type HF struct {
 
 	normalize   func(string) string // nil: none
 	preTokenize []func([]string) []string
-	byteLevel   bool // a ByteLevel pre-tokenizer turned pieces into byte symbols
 
 	prefix, suffix []int // ids the post-processor puts around a sequence
 
@@ -117,13 +116,15 @@ type addedToken struct {
 
 // hfConfig is the subset of tokenizer_config.json that HF reads.
 type hfConfig struct {
-	AddBOS  *bool           `json:"add_bos_token"`
-	AddEOS  *bool           `json:"add_eos_token"`
-	BOS     json.RawMessage `json:"bos_token"`
-	EOS     json.RawMessage `json:"eos_token"`
-	Pad     json.RawMessage `json:"pad_token"`
-	Cleanup *bool           `json:"clean_up_tokenization_spaces"`
-	Class   string          `json:"tokenizer_class"`
+	AddBOS  *bool             `json:"add_bos_token"`
+	AddEOS  *bool             `json:"add_eos_token"`
+	BOS     json.RawMessage   `json:"bos_token"`
+	EOS     json.RawMessage   `json:"eos_token"`
+	Pad     json.RawMessage   `json:"pad_token"`
+	Unk     json.RawMessage   `json:"unk_token"`
+	Extra   []json.RawMessage `json:"additional_special_tokens"`
+	Cleanup *bool             `json:"clean_up_tokenization_spaces"`
+	Class   string            `json:"tokenizer_class"`
 }
 
 // llamaClasses are the transformers tokenizer classes that rebuild the
@@ -265,12 +266,20 @@ func jsonError(err error) error {
 	return fmt.Errorf("invalid JSON: %w", err)
 }
 
+// applyConfig applies tokenizer_config.json. Its special tokens count as
+// special (skipped by Decode), as transformers registers them so.
 func (h *HF) applyConfig(cfg *hfConfig) error {
-	for _, t := range []struct {
+	var unk int
+	type named struct {
 		raw   json.RawMessage
 		dst   *int
 		field string
-	}{{cfg.BOS, &h.bos, "bos_token"}, {cfg.EOS, &h.eos, "eos_token"}, {cfg.Pad, &h.pad, "pad_token"}} {
+	}
+	list := []named{{cfg.BOS, &h.bos, "bos_token"}, {cfg.EOS, &h.eos, "eos_token"}, {cfg.Pad, &h.pad, "pad_token"}, {cfg.Unk, &unk, "unk_token"}}
+	for i, raw := range cfg.Extra {
+		list = append(list, named{raw, new(int), fmt.Sprintf("additional_special_tokens[%d]", i)})
+	}
+	for _, t := range list {
 		content, err := configToken(t.raw)
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.field, err)
@@ -283,6 +292,7 @@ func (h *HF) applyConfig(cfg *hfConfig) error {
 			return fmt.Errorf("%s %q is not in the vocabulary", t.field, content)
 		}
 		*t.dst = id
+		h.special[id] = true
 	}
 	addBOS, addEOS := cfg.AddBOS, cfg.AddEOS
 	override := cfg.Class == "" && (addBOS != nil || addEOS != nil)
@@ -1052,7 +1062,6 @@ func (h *HF) parsePreTokenizer(raw json.RawMessage, path string) error {
 		if useRegex {
 			re = &pattern{re: regexp2.MustCompile(gpt2Pattern, regexp2.None)}
 		}
-		h.byteLevel = true
 		h.preTokenize = append(h.preTokenize, func(pieces []string) []string {
 			if addPrefix {
 				for i, s := range pieces {

@@ -341,6 +341,16 @@ func TestHFSyntheticByteLevel(t *testing.T) {
 	if id, ok := h.PadID(); !ok || id != 9 {
 		t.Errorf("PadID = %d, %v; want 9", id, ok)
 	}
+	// Tokens named in tokenizer_config.json become special, so Decode skips
+	// "[X]" (special=false in tokenizer.json) once it is listed there; Python
+	// transformers decodes [4 10 4] to " hi hi" the same way.
+	h, err = ParseHF([]byte(synthByteLevel), []byte(`{"additional_special_tokens": ["[X]"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Decode([]int{4, 10, 4}, true); got != " hi hi" || !h.IsSpecial(10) {
+		t.Errorf("Decode with [X] listed as special = %q, IsSpecial(10) = %v; want \" hi hi\", true", got, h.IsSpecial(10))
+	}
 	if _, err := ParseHF([]byte(synthByteLevel), []byte(`{"add_bos_token": true, "bos_token": "<nope>"}`)); err == nil ||
 		!strings.Contains(err.Error(), `bos_token "<nope>"`) || !strings.Contains(err.Error(), "tokenizer_config.json") {
 		t.Errorf("unknown bos_token error = %v", err)
