@@ -760,14 +760,14 @@ func hashFile(ctx context.Context, p string, git bool) (sum, gitSum string, size
 // partState records which bytes of a .part file are written. It is saved
 // as JSON next to it so a restarted process resumes.
 type partState struct {
-	Size    int64        `json:"size"`
-	SHA256  string       `json:"sha256,omitempty"`
-	GitSHA1 string       `json:"git_sha1,omitempty"`
-	Parts   []partRange  `json:"parts"`
-	path    string     // where it is saved
-	noRange bool       // the server ignores Range: one part, always from 0
-	mu      sync.Mutex // guards Parts and saved
-	saved   time.Time  // last save
+	Size    int64       `json:"size"`
+	SHA256  string      `json:"sha256,omitempty"`
+	GitSHA1 string      `json:"git_sha1,omitempty"`
+	Parts   []partRange `json:"parts"`
+	path    string      // where it is saved
+	noRange bool        // the server ignores Range: one part, always from 0
+	mu      sync.Mutex  // guards Parts and saved
+	saved   time.Time   // last save
 }
 
 // partRange is bytes Start..End (inclusive) of which Done are written.
