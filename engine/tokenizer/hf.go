@@ -79,6 +79,7 @@ type hfMerge struct {
 	valid bool
 }
 
+// UnmarshalJSON accepts both merge forms; a malformed rule leaves valid false.
 func (m *hfMerge) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '"' {
