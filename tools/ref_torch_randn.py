@@ -102,6 +102,19 @@ def main():
                     calls.append(dict(op=op, n=n, bits64=bits64(t)))
             cases.append({"name": "sequence seed=%d %s" % (seed, seq), "seed": seed, "calls": calls})
 
+    # float16 / bfloat16 randn (bit patterns), followed by a float32 randn on
+    # the same generator to pin down how many draws the reduced kernel used.
+    reduced = []
+    for seed in [0, 7]:
+        for n in [1, 5, 15, 16, 17, 31, 40, 100, 257]:
+            for dt, name in [(torch.float16, "float16"), (torch.bfloat16, "bfloat16")]:
+                g = torch.Generator().manual_seed(seed)
+                t = torch.randn(n, generator=g, dtype=dt)
+                after = torch.randn(3, generator=g, dtype=torch.float32)
+                reduced.append({"seed": seed, "n": n, "dtype": name,
+                                "bits": ["%04x" % (v & 0xFFFF) for v in t.view(torch.int16).tolist()],
+                                "after": bits32(after)})
+
     # Exponential draws and multinomial(probs, 1) on one generator.
     multinomial = []
     for seed, n, temp in [(0, 10, 1.0), (42, 16384, 1.0), (7, 16384, 0.3), (2**40 + 3, 3, 1.0), (1, 1000, 5.0)]:
@@ -121,6 +134,7 @@ def main():
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cases": cases,
         "multinomial": multinomial,
+        "reduced": reduced,
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:

@@ -223,3 +223,66 @@ func BenchmarkRandn(b *testing.B) {
 		g.RandnInto(dst)
 	}
 }
+
+func TestReducedPrecisionMatchesTorch(t *testing.T) {
+	raw, err := os.ReadFile("testdata/torch_randn.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Reduced []struct {
+			Seed  uint64   `json:"seed"`
+			N     int      `json:"n"`
+			DType string   `json:"dtype"`
+			Bits  []string `json:"bits"`
+			After []string `json:"after"`
+		} `json:"reduced"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Reduced) == 0 {
+		t.Fatal("no float16/bfloat16 cases")
+	}
+	for _, c := range d.Reduced {
+		g := NewTorch(c.Seed)
+		got := make([]uint16, c.N)
+		switch c.DType {
+		case "float16":
+			g.RandnFloat16Into(got)
+		case "bfloat16":
+			g.RandnBFloat16Into(got)
+		default:
+			t.Fatalf("unknown dtype %q", c.DType)
+		}
+		for i, w := range c.Bits {
+			wb, err := strconv.ParseUint(w, 16, 16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[i] != uint16(wb) {
+				t.Errorf("seed %d %s randn(%d)[%d] = %04x, want %s", c.Seed, c.DType, c.N, i, got[i], w)
+				break
+			}
+		}
+		compareBits(t, fmt.Sprintf("seed %d %s randn(%d) then randn(3)", c.Seed, c.DType, c.N), g.Randn(3), c.After)
+	}
+}
+
+func TestFloat16Rounding(t *testing.T) {
+	for _, c := range []struct {
+		in   float32
+		want uint16
+	}{
+		{0, 0}, {1, 0x3c00}, {-2, 0xc000}, {65504, 0x7bff}, {65520, 0x7c00}, {1e-8, 0},
+		{5.960464477539063e-08, 0x0001}, {1 + 1.0/2048, 0x3c00}, {1 + 3.0/2048, 0x3c02},
+		{float32(math.Inf(-1)), 0xfc00},
+	} {
+		if got := float16Bits(c.in); got != c.want {
+			t.Errorf("float16Bits(%v) = %04x, want %04x", c.in, got, c.want)
+		}
+	}
+	if got := bfloat16Bits(1 + 1.0/256); got != 0x3f80 {
+		t.Errorf("bfloat16Bits tie = %04x, want 3f80", got)
+	}
+}

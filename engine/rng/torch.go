@@ -10,6 +10,7 @@
 //     fewer than 16 elements (double-precision Box-Muller with a cached
 //     second value) and the vectorised normal_fill path for 16 or more
 //     elements as compiled for CPUs with AVX2 (which AVX-512 CPUs also use);
+//   - torch.randn for float16 and bfloat16 (RandnFloat16Into, RandnBFloat16Into);
 //   - torch.multinomial(probs, 1) on the CPU (exponential race, argmax).
 //
 // Only the element count of a tensor matters, never its shape: torch fills a
