@@ -115,7 +115,10 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		if fts == "" {
 			return Page{Items: []Generation{}}, nil
 		}
-		add("g.id IN (SELECT rowid FROM search WHERE search MATCH ?)", fts)
+		// The unary + keeps SQLite walking the time index (newest first) and
+		// probing the match set, instead of sorting every match: a common word
+		// then costs a page, not the whole result.
+		add("+g.id IN (SELECT rowid FROM search WHERE search MATCH ?)", fts)
 	}
 	if q.Model != "" {
 		add("g.model = ?", q.Model)
