@@ -11,6 +11,7 @@ import (
 // ioSpec is one graph input or output a pipeline feeds or reads by name.
 type ioSpec struct {
 	names   []string // accepted names (first is the usual one)
+	prefix  bool     // names are prefixes ("hidden_states." matches hidden_states.N)
 	output  bool
 	types   []ort.ElementType
 	lastDim []int64 // accepted fixed sizes of the last axis; nil = any
@@ -20,6 +21,7 @@ var (
 	floats = []ort.ElementType{ort.Float32, ort.Float16}
 	ints   = []ort.ElementType{ort.Int32, ort.Int64}
 	int64s = []ort.ElementType{ort.Int64}
+	steps  = []ort.ElementType{ort.Int64, ort.Float32, ort.Float16}
 )
 
 func in(name string, types []ort.ElementType, last ...int64) ioSpec {
@@ -30,33 +32,39 @@ func out(name string, types []ort.ElementType, last ...int64) ioSpec {
 	return ioSpec{names: []string{name}, output: true, types: types, lastDim: last}
 }
 
-// interfaces lists, per kind and graph, what the pipelines rely on (see
-// sdxl-onnx.md §2 and janus-onnx.md §2.2/§2.5).
+// hiddenStates matches the per-layer outputs hidden_states.N of the CLIP
+// text encoders (the pipeline picks the penultimate one).
+var hiddenStates = ioSpec{names: []string{"hidden_states."}, prefix: true, output: true, types: floats}
+
+var vaeEncoderOut = ioSpec{names: []string{"latent_parameters", "latent_sample"}, output: true, types: floats}
+
+// interfaces lists, per kind and graph, the names and element types the
+// pipelines rely on (sdxl-onnx.md §2, janus-onnx.md §2.2 and §2.5). Widths
+// are left to the relational checks so that small test exports pass too;
+// only the micro-conditioning length, which tells base from refiner, is fixed.
 var interfaces = map[Kind]map[string][]ioSpec{
 	KindSDXLBase: {
-		"text_encoder":   {in("input_ids", ints), out("hidden_states.11", floats, 768)},
-		"text_encoder_2": {in("input_ids", ints), out("text_embeds", floats, 1280), out("hidden_states.31", floats, 1280)},
-		"unet": {in("sample", floats), in("timestep", []ort.ElementType{ort.Int64, ort.Float32, ort.Float16}),
-			in("encoder_hidden_states", floats, 2048), in("text_embeds", floats, 1280), in("time_ids", floats, 6),
-			out("out_sample", floats)},
+		"text_encoder":   {in("input_ids", ints), hiddenStates},
+		"text_encoder_2": {in("input_ids", ints), out("text_embeds", floats), hiddenStates},
+		"unet": {in("sample", floats), in("timestep", steps), in("encoder_hidden_states", floats),
+			in("text_embeds", floats), in("time_ids", floats, 6), out("out_sample", floats)},
 		"vae_decoder": {in("latent_sample", floats), out("sample", floats)},
-		"vae_encoder": {in("sample", floats), {names: []string{"latent_parameters", "latent_sample"}, output: true, types: floats}},
+		"vae_encoder": {in("sample", floats), vaeEncoderOut},
 	},
 	KindSDXLRefiner: {
-		"text_encoder_2": {in("input_ids", ints), out("text_embeds", floats, 1280), out("hidden_states.31", floats, 1280)},
-		"unet": {in("sample", floats), in("timestep", []ort.ElementType{ort.Int64, ort.Float32, ort.Float16}),
-			in("encoder_hidden_states", floats, 1280), in("text_embeds", floats, 1280), in("time_ids", floats, 5),
-			out("out_sample", floats)},
+		"text_encoder_2": {in("input_ids", ints), out("text_embeds", floats), hiddenStates},
+		"unet": {in("sample", floats), in("timestep", steps), in("encoder_hidden_states", floats),
+			in("text_embeds", floats), in("time_ids", floats, 5), out("out_sample", floats)},
 		"vae_decoder": {in("latent_sample", floats), out("sample", floats)},
-		"vae_encoder": {in("sample", floats), {names: []string{"latent_parameters", "latent_sample"}, output: true, types: floats}},
+		"vae_encoder": {in("sample", floats), vaeEncoderOut},
 	},
 	KindJanus: {
-		"prepare_inputs_embeds": {in("input_ids", int64s), out("inputs_embeds", floats, 2048, 4096)},
-		"language_model": {in("inputs_embeds", floats, 2048, 4096), in("attention_mask", int64s),
-			in("past_key_values.0.key", floats, 128), out("hidden_states", floats, 2048, 4096), out("present.0.key", floats, 128)},
-		"lm_head":        {in("hidden_states", floats, 2048, 4096), out("logits", floats, 102400)},
-		"gen_head":       {in("hidden_states", floats, 2048, 4096), out("logits", floats, 16384)},
-		"gen_img_embeds": {in("image_ids", int64s), out("inputs_embeds", floats, 2048, 4096)},
+		"prepare_inputs_embeds": {in("input_ids", int64s), out("inputs_embeds", floats)},
+		"language_model": {in("inputs_embeds", floats), in("attention_mask", int64s),
+			in("past_key_values.0.key", floats), out("hidden_states", floats), out("present.0.key", floats)},
+		"lm_head":        {in("hidden_states", floats), out("logits", floats)},
+		"gen_head":       {in("hidden_states", floats), out("logits", floats)},
+		"gen_img_embeds": {in("image_ids", int64s), out("inputs_embeds", floats)},
 		"image_decode":   {in("generated_tokens", int64s), out("decoded_image", floats)},
 	},
 }
@@ -90,6 +98,8 @@ func Check(l Layout) []string {
 	}
 	if l.Kind == KindJanus {
 		problems = append(problems, janusWidths(l)...)
+	} else {
+		problems = append(problems, sdxlWidths(l)...)
 	}
 	return problems
 }
@@ -103,7 +113,7 @@ func checkIO(rel string, info ort.ModelInfo, s ioSpec) []string {
 	found := false
 	for _, n := range s.names {
 		for _, cand := range list {
-			if cand.Name == n {
+			if cand.Name == n || s.prefix && strings.HasPrefix(cand.Name, n) {
 				t, found = cand, true
 				break
 			}
@@ -120,7 +130,11 @@ func checkIO(rel string, info ort.ModelInfo, s ioSpec) []string {
 		if len(have) > 8 {
 			have = append(have[:8], fmt.Sprintf("… (%d in all)", len(list)))
 		}
-		return []string{fmt.Sprintf("%s: no %s %s (has %s)", rel, what, strings.Join(s.names, " or "), orNone(have))}
+		names := strings.Join(s.names, " or ")
+		if s.prefix {
+			names += "N"
+		}
+		return []string{fmt.Sprintf("%s: no %s %s (has %s)", rel, what, names, orNone(have))}
 	}
 	var probs []string
 	okType := false
@@ -147,6 +161,52 @@ func checkIO(rel string, info ort.ModelInfo, s ioSpec) []string {
 		}
 	}
 	return probs
+}
+
+// width returns the fixed last axis of the first output of c whose name
+// starts with prefix, or 0.
+func width(c Component, prefix string) int64 {
+	for _, t := range c.Info.Outputs {
+		if strings.HasPrefix(t.Name, prefix) && len(t.Shape) > 0 {
+			return max(t.Shape[len(t.Shape)-1].Value, 0)
+		}
+	}
+	return 0
+}
+
+// sdxlWidths checks that the UNet's cross-attention input is as wide as the
+// text encoders' hidden states together (base: CLIP-L + CLIP-G; refiner:
+// CLIP-G alone).
+func sdxlWidths(l Layout) []string {
+	unet, ok := l.Components["unet"]
+	if !ok {
+		return nil
+	}
+	ehs, ok := unet.Info.Input("encoder_hidden_states")
+	if !ok || len(ehs.Shape) == 0 || ehs.Shape[len(ehs.Shape)-1].Value <= 0 {
+		return nil
+	}
+	got := ehs.Shape[len(ehs.Shape)-1].Value
+	var want int64
+	var parts []string
+	encoders := []string{"text_encoder", "text_encoder_2"}
+	if l.Kind == KindSDXLRefiner {
+		encoders = encoders[1:]
+	}
+	for _, name := range encoders {
+		c, ok := l.Components[name]
+		w := width(c, "hidden_states.")
+		if !ok || w == 0 {
+			return nil
+		}
+		want += w
+		parts = append(parts, fmt.Sprintf("%s %d", name, w))
+	}
+	if got != want {
+		return []string{fmt.Sprintf("%s: input encoder_hidden_states has last axis %d, expected %d (%s)",
+			relSlash(l.Dir, unet.Model), got, want, strings.Join(parts, " + "))}
+	}
+	return nil
 }
 
 // janusWidths checks that all Janus graphs agree on the hidden width.

@@ -238,6 +238,39 @@ func TestCheckFindsWrongTypes(t *testing.T) {
 	if got := Check(l); !reflect.DeepEqual(got, want) {
 		t.Errorf("Check = %q\nwant %q", got, want)
 	}
+
+	// A CLIP-L encoder of the wrong width no longer adds up to the UNet's
+	// cross-attention width; a text encoder without per-layer outputs is
+	// unusable.
+	writeONNX(t, filepath.Join(dir, "text_encoder/model.onnx"),
+		[]tio{{"input_ids", i64, []any{"b", "s"}}}, []tio{{"hidden_states.12", f32, []any{"b", "s", 1024}}}, "")
+	writeONNX(t, filepath.Join(dir, "text_encoder_2/model.onnx"),
+		[]tio{{"input_ids", i64, []any{"b", "s"}}}, []tio{{"text_embeds", f32, []any{"b", 1280}}, {"last_hidden_state", f32, []any{"b", "s", 1280}}}, "model.onnx_data")
+	makeSDXLUnet(t, dir, 2048, 6)
+	if l, err = Detect(dir); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"text_encoder_2/model.onnx: no output hidden_states.N (has text_embeds, last_hidden_state)"}
+	if got := Check(l); !reflect.DeepEqual(got, want) {
+		t.Errorf("Check = %q\nwant %q", got, want)
+	}
+	writeONNX(t, filepath.Join(dir, "text_encoder_2/model.onnx"),
+		[]tio{{"input_ids", i64, []any{"b", "s"}}}, []tio{{"text_embeds", f32, []any{"b", 1280}}, {"hidden_states.31", f32, []any{"b", "s", 1280}}}, "model.onnx_data")
+	if l, err = Detect(dir); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"unet/model.onnx: input encoder_hidden_states has last axis 2048, expected 2304 (text_encoder 1024 + text_encoder_2 1280)"}
+	if got := Check(l); !reflect.DeepEqual(got, want) {
+		t.Errorf("Check = %q\nwant %q", got, want)
+	}
+}
+
+func makeSDXLUnet(t *testing.T, dir string, crossDim, timeIDs int) {
+	writeONNX(t, filepath.Join(dir, "unet/model.onnx"),
+		[]tio{{"sample", f32, []any{"batch", 4, "h", "w"}}, {"timestep", i64, []any{"steps"}},
+			{"encoder_hidden_states", f32, []any{"batch", 77, crossDim}}, {"text_embeds", f32, []any{"batch", 1280}},
+			{"time_ids", f32, []any{"batch", timeIDs}}},
+		[]tio{{"out_sample", f32, []any{"batch", 4, "h", "w"}}}, "model.onnx_data")
 }
 
 func TestCheckJanusMixedWidths(t *testing.T) {
