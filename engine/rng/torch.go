@@ -19,7 +19,10 @@
 //
 // Torch builds without AVX2 (ARM, old x86) run a scalar float32 kernel on the
 // C library's logf/sinf/cosf for tensors of 16 or more elements; their output
-// differs from the AVX2 one in the last bits and is not reproduced here.
+// differs from the AVX2 one (mostly in the last bits) and is not reproduced.
+// The scalar path uses Go's math.Log1p/Sin/Cos where torch uses glibc's; the
+// two can differ in the last bit of a float64, which changes the float32
+// result only with probability around 2^-29 per value.
 package rng
 
 import "math"

@@ -237,3 +237,23 @@ func BenchmarkLoadCLIP(b *testing.B) {
 		}
 	}
 }
+
+// FuzzCLIPEncode checks invariants on arbitrary input (including invalid
+// UTF-8): no panic, BOS/EOS framing, exact padded length.
+func FuzzCLIPEncode(f *testing.F) {
+	c := loadCLIP(f, "tokenizer_2")
+	for _, s := range []string{"", "a photo of a cat", "\xff\xfe broken", "<|endoftext|>!!", "ΣΣΣ İİ", strings.Repeat("ab ", 60)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ids := c.Encode(s)
+		if len(ids) < 2 || ids[0] != c.BOS() || ids[len(ids)-1] != c.EOS() {
+			t.Fatalf("Encode(%q) = %v", s, ids)
+		}
+		padded, trunc := c.EncodePadded(s, 77)
+		if len(padded) != 77 || padded[0] != int64(c.BOS()) || trunc != (len(ids) > 77) {
+			t.Fatalf("EncodePadded(%q) = %v, %v", s, padded, trunc)
+		}
+		_ = c.Decode(ids)
+	})
+}
