@@ -126,6 +126,15 @@ class NoiseFeed:
         return out.to(dtype=dtype or torch.float32)
 
 
+_ORIG_RANDN = (scheduling_euler_ancestral_discrete.randn_tensor, scheduling_dpmsolver_multistep.randn_tensor,
+               scheduling_ddim.randn_tensor)
+
+
+def unpatch_noise():
+    (scheduling_euler_ancestral_discrete.randn_tensor, scheduling_dpmsolver_multistep.randn_tensor,
+     scheduling_ddim.randn_tensor) = _ORIG_RANDN
+
+
 def patch_noise():
     feed = NoiseFeed()
     scheduling_euler_ancestral_discrete.randn_tensor = feed
@@ -212,6 +221,37 @@ def _case(name, cfg_name, cfg, steps, mode, frac, eta):
         rec.update(denoising_end=frac, begin=0, end=n)
     else:
         raise ValueError(mode)
+    rec["final"] = f32s(x.numpy())
+    return rec
+
+
+TORCH_SHAPE = (1, 4, 8, 8)
+
+
+def torch_rng_case(name, cfg_name, cfg, steps, seed, eta=None):
+    """Pipeline-like run with diffusers' own torch RNG: latents = randn(shape, generator) *
+    init_noise_sigma, then every stochastic step draws from the same generator."""
+    s = make(name, cfg)
+    s.set_timesteps(steps)
+    unpatch_noise()
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(TORCH_SHAPE, generator=g, dtype=torch.float32) * s.init_noise_sigma
+    c = torch.from_numpy(np.resize(C, int(np.prod(TORCH_SHAPE)))).reshape(TORCH_SHAPE)
+    kw = {"generator": g}
+    if eta is not None:
+        kw["eta"] = eta
+    if hasattr(s, "set_begin_index"):
+        s.set_begin_index(0)
+    for t in s.timesteps:
+        xin = s.scale_model_input(x, t)
+        tf = torch.as_tensor(t).to(torch.float32)
+        eps = (xin * (tf / (tf + 1))) * 0.5 + c * 0.1
+        x = s.step(eps, t, x, **kw).prev_sample
+    rec = {"name": name, "config": cfg_name, "steps": steps, "mode": "torch_rng", "seed": seed,
+           "shape": list(TORCH_SHAPE), "c_tiled": True}
+    if eta is not None:
+        rec["eta"] = eta
+    rec.update(sched_info(s))
     rec["final"] = f32s(x.numpy())
     return rec
 
@@ -363,6 +403,11 @@ def main():
     cases.append(case("ddim", "ddim_trailing_vpred", configs["ddim_trailing_vpred"], 6))
     cases.append(case("ddim", "sdxl", configs["sdxl"], 8, eta=0.7))
     cases.append(case("ddim", "sd15_linear", configs["sd15_linear"], 8, eta=1.0))
+
+    cases.append(torch_rng_case("euler_a", "sdxl", configs["sdxl"], 10, 1234))
+    cases.append(torch_rng_case("dpmpp_2m", "sdxl_sde", configs["sdxl_sde"], 10, 42))
+    cases.append(torch_rng_case("ddim", "sdxl", configs["sdxl"], 10, 7, eta=0.6))
+    cases.append(torch_rng_case("euler", "sdxl", configs["sdxl"], 10, 0))
 
     ref = {
         "diffusers_version": diffusers.__version__,

@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"testing"
+
+	"diptych/engine/rng"
 )
 
 // refFile is written by tools/ref_schedulers.py from diffusers itself.
@@ -32,6 +34,8 @@ type refCase struct {
 	DenoisingStart float64   `json:"denoising_start"`
 	DenoisingEnd   float64   `json:"denoising_end"`
 	Eta            float64   `json:"eta"`
+	Seed           uint64    `json:"seed"`
+	Shape          []int     `json:"shape"`
 	Begin          int       `json:"begin"`
 	End            int       `json:"end"`
 	PipelineSteps  int       `json:"pipeline_steps"`
@@ -180,7 +184,24 @@ func TestDiffusersReference(t *testing.T) {
 			}
 			begin, end := 0, len(ts)
 			x := append([]float32(nil), r.X0...)
+			cvec := r.C
+			var noise NoiseSource = &fakeNoise{}
 			switch rc.Mode {
+			case "torch_rng":
+				// diffusers' own torch generator: latents = randn(shape)*init, then each
+				// stochastic step draws from the same generator.
+				n := 1
+				for _, d := range rc.Shape {
+					n *= d
+				}
+				g := rng.NewTorch(rc.Seed)
+				x = g.Randn(n)
+				scale(x, float32(s.InitNoiseSigma()))
+				cvec = make([]float32, n)
+				for j := range cvec {
+					cvec[j] = r.C[j%len(r.C)]
+				}
+				noise = g
 			case "txt2img":
 				scale(x, float32(s.InitNoiseSigma()))
 			case "img2img":
@@ -217,11 +238,10 @@ func TestDiffusersReference(t *testing.T) {
 			default:
 				t.Fatalf("unknown mode %q", rc.Mode)
 			}
-			noise := &fakeNoise{}
 			for i := begin; i < end; i++ {
 				xin := append([]float32(nil), x...)
 				s.ScaleModelInput(xin, i)
-				eps := fakeModel(xin, r.C, ts[i])
+				eps := fakeModel(xin, cvec, ts[i])
 				x, err = s.Step(eps, x, i, noise)
 				if err != nil {
 					t.Fatalf("Step(%d): %v", i, err)
