@@ -18,7 +18,7 @@
 // linspace/arange/interp and round-half-even are reproduced bit for bit, so timesteps match
 // exactly. torch's x86 builds compute float32 sqrt/exp/log through MKL, which is not always
 // correctly rounded; Go's correctly rounded results therefore differ from diffusers by one
-// float32 ulp in about 15% of the sigma-table entries, and final samples agree to about 1e-6
+// float32 ulp in about one sigma-table entry in six, and final samples agree to about 1e-6
 // relative (testdata/diffusers_ref.json, written by tools/ref_schedulers.py, is checked at 1e-5).
 package scheduler
 
