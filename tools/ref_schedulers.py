@@ -12,6 +12,9 @@ It also records the pipeline-level index arithmetic of StableDiffusionXL(Img2Img
 `get_timesteps(strength)` / `denoising_start` (begin index) and `denoising_end` (step count),
 and diffusers' own upstream full-loop tests (sum/mean of |x|) recomputed with this diffusers.
 
+The JSON is written by Python's json module, so the one -inf config value appears as the
+bare token -Infinity (engine/scheduler.ParseConfig accepts it, as diffusers' configs may too).
+
 Run: tools/.venv/bin/python tools/ref_schedulers.py
 """
 
