@@ -327,7 +327,47 @@ def to_fp16(proto):
     """Convert a float32 graph to float16 weights and float16 floating I/O."""
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    return convert_float_to_float16(proto, keep_io_types=False, disable_shape_infer=False)
+    # Shape inference serialises the model, which protobuf refuses above 2 GB.
+    big = weight_bytes(proto) > EXTERNAL_AUTO_BYTES
+    proto = convert_float_to_float16(proto, keep_io_types=False, disable_shape_infer=big)
+    toposort(proto.graph)
+    return proto
+
+
+def toposort(graph):
+    """Re-order graph.node topologically (the fp16 pass can append Casts out of order)."""
+    known = {i.name for i in graph.input} | {t.name for t in graph.initializer} | {""}
+    nodes = list(graph.node)
+    ordered = []
+    while nodes:
+        rest = []
+        for n in nodes:
+            if _ready(n, known):
+                ordered.append(n)
+                known.update(n.output)
+            else:
+                rest.append(n)
+        if len(rest) == len(nodes):
+            raise SystemExit(f"toposort: cannot place node {rest[0].name} (inputs {list(rest[0].input)})")
+        nodes = rest
+    del graph.node[:]
+    graph.node.extend(ordered)
+
+
+def _ready(node, known):
+    """Inputs known; a node with subgraphs also needs the outer-scope names they read."""
+    if not all(x in known for x in node.input):
+        return False
+    for a in node.attribute:
+        if a.type != a.GRAPH:
+            continue
+        inner = {t.name for t in a.g.initializer} | {""}
+        for n in a.g.node:
+            inner.update(n.output)
+        for n in a.g.node:
+            if any(x not in inner and x not in known for x in n.input):
+                return False
+    return True
 
 
 def trace(mod, args, inames, onames, axes, opset):

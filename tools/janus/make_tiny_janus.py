@@ -205,7 +205,9 @@ def build_tokenizer(out_dir: str) -> dict:
     with open(os.path.join(out_dir, "tokenizer_config.json"), "w", encoding="utf-8") as f:
         json.dump(tok_cfg, f, ensure_ascii=False, indent=2)
         f.write("\n")
-    return {"bpe_vocab": base, "size": tok.get_vocab_size(), "ids": ids}
+    # BPE tokens that are not valid UTF-8 on their own (pieces of multi-byte characters).
+    partial = [i for i in range(base) if "\ufffd" in tok.decode([i])]
+    return {"bpe_vocab": base, "size": tok.get_vocab_size(), "ids": ids, "partial_utf8": partial}
 
 
 def build_model(tok_info: dict):
@@ -275,6 +277,9 @@ def build_model(tok_info: dict):
         # Rows beyond the tokenizer exist only as embedding/lm_head rows (like 100.6k..102399):
         # make them unreachable by greedy decoding.
         model.lm_head.weight[tok_info["size"] :] = 0
+        # Keep greedy text valid UTF-8 so decoded fixtures are readable: tokens that are only part
+        # of a multi-byte character are made unlikely (zero logit) too.
+        model.lm_head.weight[tok_info["partial_utf8"]] = 0
         # Generation embedding table (VQ-16 codebook for the gen path) stays N(0,1).
         model.model.generation_embeddings.weight.copy_(
             torch.randn(model.model.generation_embeddings.weight.shape, generator=g)
