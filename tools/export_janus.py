@@ -629,7 +629,7 @@ def special_ids(ckpt):
     return out
 
 
-def write_side_files(ckpt, out_dir, model, dims, external_files):
+def write_side_files(ckpt, out_dir, model, dims):
     cfg = model.config
     t = cfg.text_config
     v = cfg.vision_config
@@ -705,15 +705,11 @@ def write_side_files(ckpt, out_dir, model, dims, external_files):
         },
         "transformers.js_config": {"kv_cache_dtype": kv_dtype},
     }
-    if external_files:
-        config["transformers.js_config"]["use_external_data_format"] = {f: True for f in sorted(external_files)}
-    old = read_json(os.path.join(out_dir, "config.json"))
-    if old and "transformers.js_config" in old:
-        prev = old["transformers.js_config"].get("use_external_data_format", {})
-        merged = dict(prev)
-        merged.update({f: True for f in external_files})
-        if merged:
-            config["transformers.js_config"]["use_external_data_format"] = dict(sorted(merged.items()))
+    # Every graph file in onnx/ that has a sidecar (this run's or an earlier run's).
+    onnx_dir = os.path.join(out_dir, "onnx")
+    ext = sorted(f for f in os.listdir(onnx_dir) if f.endswith(".onnx") and os.path.exists(os.path.join(onnx_dir, f + "_data")))
+    if ext:
+        config["transformers.js_config"]["use_external_data_format"] = {f: True for f in ext}
     write_json(os.path.join(out_dir, "config.json"), config)
 
     gen = {
@@ -806,19 +802,16 @@ def main(argv=None):
     info_path = os.path.join(args.out, "export_info.json")
     info = read_json(info_path, {}) if not args.clean else {}
     info.setdefault("graphs", {})
-    external_files = []
     for g in graphs:
         print(f"export {g} ({args.dtype}) ...", flush=True)
         fname, ext, io = export_graph(g, model, dims, args.out, args.dtype, args.opset, args.external_data)
-        if ext:
-            external_files.append(fname)
         size = os.path.getsize(os.path.join(args.out, "onnx", fname))
         if ext:
             size += os.path.getsize(os.path.join(args.out, "onnx", fname + "_data"))
         info["graphs"][fname] = {"graph": g, "dtype": args.dtype, "external_data": ext, "bytes": size, **io}
         if args.check:
             check_graph(g, model, dims, args.out, args.dtype)
-    ids = write_side_files(args.checkpoint, args.out, model, dims, external_files)
+    ids = write_side_files(args.checkpoint, args.out, model, dims)
     info.update(
         {
             "tool": "tools/export_janus.py",
