@@ -2,14 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
+
+	"diptych/ui/desktop"
 )
 
-// runGUI is not built yet.
 func runGUI(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("gui", "", "diptych gui (not built yet)")
+	fs := c.newFlagSet("gui", "", "Open the Diptych window (the default when no command is given).")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	return errors.New("gui is not built yet")
+	return desktop.Run()
 }

@@ -2,14 +2,138 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"diptych/engine/ort"
 )
 
-// runInspect is not built yet.
 func runInspect(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("inspect", "", "diptych inspect (not built yet)")
+	subs := []struct {
+		name, summary string
+		run           func(*cli, []string) error
+	}{
+		{"model", "print the inputs and outputs of an .onnx file (no weights are loaded)", inspectModel},
+		{"tokenize", "print the token ids of a text (CLIP folder or tokenizer.json)", inspectTokenize},
+		{"schedule", "print a scheduler's timesteps and sigmas", inspectSchedule},
+		{"randn", "print torch-compatible normal noise for a seed", inspectRandn},
+	}
+	usage := func() {
+		fmt.Fprintln(c.stdout, "Look inside models, tokenizers, schedulers and the RNG.\n\nUsage: diptych inspect SUBCOMMAND [flags]\n\nSubcommands:")
+		for _, s := range subs {
+			fmt.Fprintf(c.stdout, "  %-9s %s\n", s.name, s.summary)
+		}
+	}
+	if len(args) == 0 {
+		usage()
+		return fmt.Errorf("%w: inspect needs a subcommand", errUsage)
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage()
+		return nil
+	}
+	for _, s := range subs {
+		if s.name == args[0] {
+			return s.run(c, args[1:])
+		}
+	}
+	return fmt.Errorf("%w: unknown inspect subcommand %q (model, tokenize, schedule, randn)", errUsage, args[0])
+}
+
+func inspectModel(c *cli, args []string) error {
+	fs := c.newFlagSet("inspect model", "PATH.onnx [--json]",
+		"Print the inputs and outputs of an ONNX model: names, element types and shapes with symbolic dims.")
+	asJSON := fs.Bool("json", false, "print JSON")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	return errors.New("inspect is not built yet")
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: inspect model takes one .onnx path", errUsage)
+	}
+	path := fs.Arg(0)
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		if p := filepath.Join(path, "model.onnx"); fileExists(p) {
+			path = p
+		}
+	}
+	info, err := ort.ReadModelInfo(path)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		type dim struct {
+			Value int64  `json:"value,omitempty"`
+			Param string `json:"param,omitempty"`
+		}
+		type tensor struct {
+			Name  string `json:"name"`
+			Type  string `json:"type"`
+			Shape []any  `json:"shape"`
+		}
+		conv := func(list []ort.TensorInfo) []tensor {
+			out := []tensor{}
+			for _, t := range list {
+				shape := []any{}
+				for _, d := range t.Shape {
+					if d.Param != "" || d.Value < 0 {
+						shape = append(shape, d.String())
+					} else {
+						shape = append(shape, d.Value)
+					}
+				}
+				out = append(out, tensor{Name: t.Name, Type: t.Type.String(), Shape: shape})
+			}
+			return out
+		}
+		return writeJSON(c, map[string]any{
+			"path": info.Path, "ir_version": info.IRVersion, "producer": info.ProducerName + " " + info.ProducerVersion,
+			"opsets": info.Opsets, "inputs": conv(info.Inputs), "outputs": conv(info.Outputs),
+			"external_data": info.ExternalData, "metadata": info.Metadata,
+		})
+	}
+	fmt.Fprintf(c.stdout, "%s (IR %d, opset %d, %s %s)\n", info.Path, info.IRVersion, info.Opsets[""],
+		info.ProducerName, info.ProducerVersion)
+	for _, t := range info.Inputs {
+		fmt.Fprintf(c.stdout, "  input   %s\n", t)
+	}
+	for _, t := range info.Outputs {
+		fmt.Fprintf(c.stdout, "  output  %s\n", t)
+	}
+	if len(info.ExternalData) > 0 {
+		fmt.Fprintf(c.stdout, "  external data: %s\n", strings.Join(info.ExternalData, ", "))
+	}
+	return nil
+}
+
+func writeJSON(c *cli, v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// parseShape parses "1,4,8,8".
+func parseShape(s string) ([]int, int, error) {
+	var dims []int
+	n := 1
+	for _, part := range strings.Split(s, ",") {
+		d, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || d < 1 {
+			return nil, 0, fmt.Errorf("%w: shape %q: expected positive integers separated by commas", errUsage, s)
+		}
+		dims = append(dims, d)
+		n *= d
+		if n > 1<<28 {
+			return nil, 0, fmt.Errorf("%w: shape %q has more than 2^28 elements", errUsage, s)
+		}
+	}
+	return dims, n, nil
 }

@@ -50,6 +50,11 @@ type cli struct {
 	ortLib string
 }
 
+// warn prints a warning line to stderr.
+func (c *cli) warn(format string, a ...any) {
+	fmt.Fprintf(c.stderr, "warning: "+format+"\n", a...)
+}
+
 // errUsage marks an error that was caused by bad arguments (exit code 2).
 var errUsage = errors.New("usage")
 

@@ -421,3 +421,62 @@ func BenchmarkEncodeF16(b *testing.B) {
 		EncodeF16(dst, src)
 	}
 }
+
+func TestProviders(t *testing.T) {
+	rt := testRuntime(t)
+	ps, err := rt.Providers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) == 0 || ps[len(ps)-1] != ProviderCPU {
+		t.Fatalf("providers = %v, want the CPU provider last", ps)
+	}
+}
+
+func TestFloat16Scalar(t *testing.T) {
+	rt := testRuntime(t)
+	s, err := rt.NewSession(filepath.Join(fixtures, "scalar16.onnx"), SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	in, err := NewFloatTensor(Float16, Shape{}, []float32{958})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := NewEmptyTensor(Float16, Shape{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Destroy(in, out)
+	if err := s.Run(context.Background(), map[string]Value{"t": in}, map[string]Value{"y": out}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Float32s(out)
+	if err != nil || len(got) != 1 || got[0] != 1916 {
+		t.Fatalf("y = %v, %v; want [1916]", got, err)
+	}
+}
+
+func TestRestrictedOutputs(t *testing.T) {
+	rt := testRuntime(t)
+	s, err := rt.NewSession(filepath.Join(fixtures, "mixed.onnx"), SessionOptions{Outputs: []string{"s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x, _ := NewFloatTensor(Float16, Shape{1, 4}, []float32{1, 2, 3, 4})
+	n, _ := NewIntTensor(Int64, Shape{1, 1}, []int64{1})
+	sum, _ := NewEmptyTensor(Float32, Shape{1})
+	defer Destroy(x, n, sum)
+	if err := s.Run(context.Background(), map[string]Value{"x": x, "n": n}, map[string]Value{"s": sum}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := Float32s(sum); v[0] != 24 {
+		t.Fatalf("s = %v, want 24", v)
+	}
+	if _, err := rt.NewSession(filepath.Join(fixtures, "mixed.onnx"), SessionOptions{Outputs: []string{"nope"}}); err == nil ||
+		!strings.Contains(err.Error(), `no output "nope"`) {
+		t.Fatalf("unknown output: %v", err)
+	}
+}

@@ -202,7 +202,7 @@ func Open(path string) (*Runtime, error) {
 		return &Runtime{Path: path, Version: ort.GetVersion(), cudaProbe: map[int]error{}}, nil
 	}
 	ort.SetSharedLibraryPath(path)
-	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+	if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
 		return nil, fmt.Errorf("load ONNX Runtime %s (version %s): %w", path, ver, err)
 	}
 	envRefs, envPath = 1, path

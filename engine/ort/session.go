@@ -23,6 +23,9 @@ type SessionOptions struct {
 	Optimization string
 	// GPUMemLimit caps the CUDA arena in bytes; 0 = no limit.
 	GPUMemLimit int64
+	// Outputs restricts the outputs the session computes and Run expects
+	// (for example one hidden state of a text encoder); nil means all.
+	Outputs []string
 }
 
 // Session is one loaded model. Run is safe for concurrent use.
@@ -94,6 +97,17 @@ func (rt *Runtime) newSession(path string, info ModelInfo, o SessionOptions) (*S
 			out[i], idx[t.Name] = t.Name, i
 		}
 		return out, idx
+	}
+	if len(o.Outputs) > 0 {
+		var outs []TensorInfo
+		for _, name := range o.Outputs {
+			t, ok := info.Output(name)
+			if !ok {
+				return nil, fmt.Errorf("load model %s: it has no output %q (outputs: %s)", path, name, nameList(info.Outputs))
+			}
+			outs = append(outs, t)
+		}
+		info.Outputs = outs
 	}
 	inNames, inIndex := names(info.Inputs)
 	outNames, outIndex := names(info.Outputs)

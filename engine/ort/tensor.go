@@ -19,8 +19,11 @@ type Shape = ort.Shape
 // other types are converted, which is how float32 pipeline maths meets a
 // float16 graph boundary.
 func NewFloatTensor(t ElementType, shape Shape, data []float32) (Value, error) {
-	if int64(len(data)) != shape.FlattenedSize() {
-		return nil, fmt.Errorf("tensor %v needs %d values, got %d", shape, shape.FlattenedSize(), len(data))
+	if int64(len(data)) != numElements(shape) {
+		return nil, fmt.Errorf("tensor %v needs %d values, got %d", shape, numElements(shape), len(data))
+	}
+	if len(shape) == 0 {
+		return newScalar(t, data[0])
 	}
 	switch t {
 	case Float32:
@@ -47,8 +50,17 @@ func NewFloatTensor(t ElementType, shape Shape, data []float32) (Value, error) {
 
 // NewIntTensor makes an int64, int32 or bool tensor from data.
 func NewIntTensor(t ElementType, shape Shape, data []int64) (Value, error) {
-	if int64(len(data)) != shape.FlattenedSize() {
-		return nil, fmt.Errorf("tensor %v needs %d values, got %d", shape, shape.FlattenedSize(), len(data))
+	if int64(len(data)) != numElements(shape) {
+		return nil, fmt.Errorf("tensor %v needs %d values, got %d", shape, numElements(shape), len(data))
+	}
+	if len(shape) == 0 {
+		switch t {
+		case Int64:
+			return ort.NewScalar(data[0])
+		case Int32:
+			return ort.NewScalar(int32(data[0]))
+		}
+		return newScalar(t, float32(data[0]))
 	}
 	switch t {
 	case Int64:
@@ -82,6 +94,14 @@ func NewIntTensor(t ElementType, shape Shape, data []int64) (Value, error) {
 // pre-allocated: onnxruntime_go cannot allocate float16 outputs itself.
 func NewEmptyTensor(t ElementType, shape Shape) (Value, error) {
 	n := shape.FlattenedSize()
+	if len(shape) == 0 {
+		switch t {
+		case Float32, Float16, BFloat16:
+			return newScalar(t, 0)
+		case Int64:
+			return ort.NewScalar[int64](0)
+		}
+	}
 	switch t {
 	case Float32:
 		return ort.NewEmptyTensor[float32](shape)
@@ -103,12 +123,41 @@ func NewEmptyTensor(t ElementType, shape Shape) (Value, error) {
 	return nil, fmt.Errorf("cannot allocate a %s tensor", t)
 }
 
+// numElements is the element count of shape; a rank-0 shape holds one.
+func numElements(s Shape) int64 {
+	if len(s) == 0 {
+		return 1
+	}
+	return s.FlattenedSize()
+}
+
+// newScalar makes a rank-0 float tensor of type t.
+func newScalar(t ElementType, v float32) (Value, error) {
+	switch t {
+	case Float32:
+		return ort.NewScalar(v)
+	case Float64:
+		return ort.NewScalar(float64(v))
+	case Float16:
+		b := make([]byte, 2)
+		binary.LittleEndian.PutUint16(b, F32ToF16(v))
+		return newRank0(t, b)
+	case BFloat16:
+		b := make([]byte, 2)
+		binary.LittleEndian.PutUint16(b, F32ToBF16(v))
+		return newRank0(t, b)
+	}
+	return nil, fmt.Errorf("cannot make a %s scalar", t)
+}
+
 // Float32s returns a value's contents as float32, converting float16,
 // bfloat16 and float64. For a float32 tensor it returns the live slice.
 func Float32s(v Value) ([]float32, error) {
 	switch t := v.(type) {
 	case *ort.Tensor[float32]:
 		return t.GetData(), nil
+	case *ort.Scalar[float32]:
+		return []float32{t.GetData()}, nil
 	case *ort.Tensor[float64]:
 		d := t.GetData()
 		out := make([]float32, len(d))

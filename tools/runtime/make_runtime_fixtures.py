@@ -2,6 +2,7 @@
 
 mixed.onnx     x float16 [batch,4], n int64 [batch,1] -> y float16 = x*2 + n, s float32 [batch] = sum(y)
 extdata.onnx   x float32 [2,3] -> y = x @ W + 1, W (3x3) stored in extdata.onnx_data
+scalar16.onnx  t float16 [] -> y float16 [] = 2t (rank-0 float16 tensors)
 slow.onnx      x float32 [256,256], iters int64 scalar -> y: a Loop of MatMul+Tanh, slow enough to cancel
 Run: tools/.venv/bin/python tools/runtime/make_runtime_fixtures.py
 """
@@ -52,6 +53,14 @@ def extdata():
          location="extdata.onnx_data", size_threshold=0)
 
 
+def scalar16():
+    t = helper.make_tensor_value_info("t", TensorProto.FLOAT16, [])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT16, [])
+    two = numpy_helper.from_array(np.array(2, dtype=np.float16), "two")
+    g = helper.make_graph([helper.make_node("Mul", ["t", "two"], ["y"])], "scalar16", [t], [y], initializer=[two])
+    save(helper.make_model(g, opset_imports=OPSET, producer_name="diptych-fixtures"), "scalar16.onnx")
+
+
 def slow():
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [256, 256])
     iters = helper.make_tensor_value_info("iters", TensorProto.INT64, [])
@@ -79,4 +88,5 @@ if __name__ == "__main__":
     mixed()
     extdata()
     slow()
+    scalar16()
     print("wrote", sorted(os.listdir(OUT)))

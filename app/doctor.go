@@ -1,0 +1,297 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"diptych/engine/discover"
+	"diptych/engine/models"
+	"diptych/engine/ort"
+)
+
+// DoctorOptions says which runtime and model folders to examine.
+type DoctorOptions struct {
+	Locate    ort.LocateOptions
+	ModelDirs []string
+}
+
+// RuntimeReport describes the ONNX Runtime library.
+type RuntimeReport struct {
+	Path      string          `json:"path,omitempty"`
+	Version   string          `json:"version,omitempty"`
+	Providers []string        `json:"providers_compiled_in,omitempty"`
+	Searched  []ort.Candidate `json:"-"`
+	SearchLog []string        `json:"searched,omitempty"`
+	Error     string          `json:"error,omitempty"`
+}
+
+// CUDAReport says whether the CUDA provider can be used and, if not, why.
+type CUDAReport struct {
+	Usable bool   `json:"usable"`
+	Reason string `json:"reason,omitempty"` // plain reason, e.g. "cuDNN is missing (libcudnn.so.9 not found): ..."
+	Detail string `json:"detail,omitempty"` // the runtime's own message
+}
+
+// FoundModel is a model folder doctor looked at.
+type FoundModel struct {
+	Dir     string      `json:"dir"`
+	Kind    models.Kind `json:"kind,omitempty"`
+	Params  string      `json:"params,omitempty"`
+	SizeMB  int64       `json:"size_mb,omitempty"`
+	Problem string      `json:"problem,omitempty"`
+}
+
+// Verdict is doctor's plain answer for one model.
+type Verdict struct {
+	Model     string `json:"model"`
+	Installed bool   `json:"installed"`
+	Runs      string `json:"runs"` // "gpu", "cpu", "cpu-slow" or "no"
+	Text      string `json:"verdict"`
+}
+
+// DoctorReport is everything `diptych doctor` prints.
+type DoctorReport struct {
+	Host     discover.Host      `json:"host"`
+	Runtime  RuntimeReport      `json:"runtime"`
+	GPU      discover.GPUReport `json:"gpu"`
+	CUDALibs []discover.Library `json:"cuda_libraries"`
+	CUDA     CUDAReport         `json:"cuda"`
+	Models   []FoundModel       `json:"models"`
+	Verdicts []Verdict          `json:"verdicts"`
+	gpus     []discover.GPU     // usable devices
+}
+
+// Diagnose examines the machine. It never fails: whatever cannot be found is
+// reported with its reason.
+func Diagnose(ctx context.Context, o DoctorOptions) DoctorReport {
+	r := DoctorReport{Host: discover.LookupHost(), GPU: discover.LookupGPUs(ctx)}
+	path, tried, err := ort.Locate(o.Locate)
+	r.Runtime.Searched = tried
+	for _, c := range tried {
+		line := c.Source + ": " + c.Path
+		if c.Err != nil {
+			line += " (" + c.Err.Error() + ")"
+		}
+		r.Runtime.SearchLog = append(r.Runtime.SearchLog, line)
+	}
+	var rt *ort.Runtime
+	if err == nil {
+		rt, err = ort.Open(path)
+	}
+	if err != nil {
+		r.Runtime.Error = err.Error()
+		r.CUDA.Reason = "no ONNX Runtime library loaded"
+	} else {
+		defer rt.Close()
+		r.Runtime.Path, r.Runtime.Version = rt.Path, rt.Version
+		r.Runtime.Providers, _ = rt.Providers()
+		if err := rt.ProbeCUDA(0); err != nil {
+			r.CUDA.Reason = err.Error()
+			var cu *ort.CUDAUnavailableError
+			if errors.As(err, &cu) {
+				r.CUDA.Reason, r.CUDA.Detail = cu.Reason, cu.Detail
+			}
+		} else if len(r.GPU.Devices) == 0 {
+			r.CUDA.Reason = "the CUDA provider loads but no NVIDIA GPU was found"
+			if r.GPU.Problem != "" {
+				r.CUDA.Reason += " (" + r.GPU.Problem + ")"
+			}
+		} else {
+			r.CUDA.Usable = true
+			r.gpus = r.GPU.Devices
+		}
+	}
+	abs := path
+	if rt != nil {
+		abs = rt.Path
+	}
+	if p, err := filepath.Abs(abs); err == nil && abs != "" && strings.Contains(abs, "/") {
+		abs = p
+	}
+	r.CUDALibs = discover.LookupCUDALibraries(abs)
+	r.Models = findModels(o.ModelDirs)
+	r.Verdicts = verdicts(r)
+	return r
+}
+
+// findModels looks at each folder and, one level down, its subfolders.
+func findModels(dirs []string) []FoundModel {
+	var out []FoundModel
+	seen := map[string]bool{}
+	look := func(dir string, quiet bool) bool {
+		if seen[dir] {
+			return true
+		}
+		l, err := models.Detect(dir)
+		if err != nil {
+			if !quiet {
+				out = append(out, FoundModel{Dir: dir, Problem: err.Error()})
+			}
+			return false
+		}
+		seen[dir] = true
+		out = append(out, FoundModel{Dir: dir, Kind: l.Kind, Params: l.Params, SizeMB: l.Size >> 20})
+		return true
+	}
+	for _, d := range dirs {
+		if look(d, true) {
+			continue
+		}
+		entries, err := os.ReadDir(d)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // a models folder that was never created holds nothing
+		}
+		if err != nil {
+			out = append(out, FoundModel{Dir: d, Problem: err.Error()})
+			continue
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				look(filepath.Join(d, e.Name()), false)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Dir < out[j].Dir })
+	return out
+}
+
+// Rough memory needs of the published fp32 exports (weights plus activations
+// at the default size), used for the verdicts.
+const (
+	sdxlVRAMMB    = 10 * 1024
+	janus1BRAMMB  = 8 * 1024
+	janus7BVRAMMB = 20 * 1024
+)
+
+func verdicts(r DoctorReport) []Verdict {
+	installed := func(kind models.Kind, params string) bool {
+		for _, m := range r.Models {
+			if m.Kind == kind && (params == "" || m.Params == "" || m.Params == params) {
+				return true
+			}
+		}
+		return false
+	}
+	var best discover.GPU
+	for _, g := range r.gpus {
+		if g.TotalMB > best.TotalMB {
+			best = g
+		}
+	}
+	noGPU := "none found"
+	if len(r.GPU.Devices) > 0 && !r.CUDA.Usable {
+		noGPU = "the GPU is not usable (see CUDA above)"
+	}
+	gpuFits := func(need int64) bool { return r.CUDA.Usable && best.TotalMB >= need }
+	gb := func(mb int64) string { return fmt.Sprintf("%.0f GB", float64(mb)/1024) }
+	var out []Verdict
+	add := func(model string, inst bool, runs, text string) {
+		out = append(out, Verdict{Model: model, Installed: inst, Runs: runs, Text: text})
+	}
+
+	for _, m := range []struct {
+		name string
+		kind models.Kind
+	}{{"SDXL", models.KindSDXLBase}, {"SDXL refiner", models.KindSDXLRefiner}} {
+		inst := installed(m.kind, "")
+		switch {
+		case gpuFits(sdxlVRAMMB):
+			add(m.name, inst, "gpu", fmt.Sprintf("will run on %s (%s)", best.Name, gb(best.TotalMB)))
+		case r.CUDA.Usable:
+			add(m.name, inst, "cpu-slow", fmt.Sprintf("needs a CUDA GPU with ~%s — %s has %s; it will run on the CPU, slowly (minutes per image)",
+				gb(sdxlVRAMMB), best.Name, gb(best.TotalMB)))
+		default:
+			add(m.name, inst, "cpu-slow", fmt.Sprintf("needs a CUDA GPU with ~%s — %s; the CPU works but takes minutes per image",
+				gb(sdxlVRAMMB), noGPU))
+		}
+	}
+	inst := installed(models.KindJanus, "1B")
+	switch {
+	case gpuFits(janus1BRAMMB / 2):
+		add("Janus-Pro-1B", inst, "gpu", fmt.Sprintf("will run on %s", best.Name))
+	case r.Host.MemoryMB >= janus1BRAMMB:
+		add("Janus-Pro-1B", inst, "cpu", fmt.Sprintf("will run on the CPU (%d cores, %s RAM)", r.Host.Cores, gb(r.Host.MemoryMB)))
+	default:
+		add("Janus-Pro-1B", inst, "no", fmt.Sprintf("needs ~%s of RAM on the CPU — this machine has %s", gb(janus1BRAMMB), gb(r.Host.MemoryMB)))
+	}
+	inst = installed(models.KindJanus, "7B")
+	if gpuFits(janus7BVRAMMB) {
+		add("Janus-Pro-7B", inst, "gpu", fmt.Sprintf("will run on %s (%s)", best.Name, gb(best.TotalMB)))
+	} else {
+		add("Janus-Pro-7B", inst, "no", fmt.Sprintf("needs a CUDA GPU with ~%s — %s; the CPU is refused unless forced (--force-cpu)",
+			gb(janus7BVRAMMB), noGPU))
+	}
+	return out
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r DoctorReport) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes the report for people.
+func (r DoctorReport) WriteText(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+	p("System:   %s %s, kernel %s", r.Host.OS, r.Host.Arch, r.Host.Kernel)
+	p("CPU:      %s (%d threads)", r.Host.CPU, r.Host.Cores)
+	p("Memory:   %d MB total, %d MB available", r.Host.MemoryMB, r.Host.FreeMB)
+	if r.Runtime.Error != "" {
+		p("Runtime:  MISSING — %s", r.Runtime.Error)
+	} else {
+		p("Runtime:  ONNX Runtime %s at %s", r.Runtime.Version, r.Runtime.Path)
+		p("          providers compiled in: %s", strings.Join(r.Runtime.Providers, ", "))
+	}
+	switch {
+	case len(r.GPU.Devices) == 0:
+		p("GPU:      none (%s)", r.GPU.Problem)
+	default:
+		for _, g := range r.GPU.Devices {
+			p("GPU %d:    %s, %d MB (%d MB free), driver %s, CUDA %s [%s]", g.Index, g.Name, g.TotalMB, g.FreeMB,
+				r.GPU.Driver, r.GPU.CUDADriver, r.GPU.Source)
+		}
+	}
+	p("CUDA libraries:")
+	for _, l := range r.CUDALibs {
+		if l.Found != "" {
+			p("  ok       %s: %s", l.Role, l.Found)
+		} else {
+			p("  missing  %s: %s", l.Role, l.Error)
+		}
+	}
+	if r.CUDA.Usable {
+		p("CUDA:     usable")
+	} else {
+		p("CUDA:     not usable — %s", r.CUDA.Reason)
+		if r.CUDA.Detail != "" {
+			p("          (%s)", r.CUDA.Detail)
+		}
+	}
+	p("Models:")
+	if len(r.Models) == 0 {
+		p("  none installed (diptych models pull sdxl-base | janus-pro-1b, or diptych models import DIR)")
+	}
+	for _, m := range r.Models {
+		if m.Problem != "" {
+			p("  ?        %s: %s", m.Dir, m.Problem)
+		} else {
+			p("  %-8s %s %s (%d MB)", m.Kind, m.Dir, m.Params, m.SizeMB)
+		}
+	}
+	p("Verdict:")
+	for _, v := range r.Verdicts {
+		mark := "not installed"
+		if v.Installed {
+			mark = "installed"
+		}
+		p("  %s (%s): %s", v.Model, mark, v.Text)
+	}
+}

@@ -1,0 +1,209 @@
+// Package discover finds out what the machine offers: operating system, CPU,
+// memory, NVIDIA GPUs (through NVML, or nvidia-smi when NVML is absent) and
+// the CUDA and cuDNN libraries the CUDA execution provider needs.
+package discover
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"diptych/engine/internal/dl"
+)
+
+// Host describes the machine.
+type Host struct {
+	OS       string `json:"os"`
+	Arch     string `json:"arch"`
+	Kernel   string `json:"kernel,omitempty"`
+	CPU      string `json:"cpu"`
+	Cores    int    `json:"cores"`
+	MemoryMB int64  `json:"memory_mb"`
+	FreeMB   int64  `json:"available_mb"`
+}
+
+// GPU is one NVIDIA device.
+type GPU struct {
+	Index   int    `json:"index"`
+	Name    string `json:"name"`
+	TotalMB int64  `json:"total_mb"`
+	FreeMB  int64  `json:"free_mb"`
+	UsedMB  int64  `json:"used_mb"`
+}
+
+// GPUReport lists the GPUs and where the facts came from.
+type GPUReport struct {
+	Source     string `json:"source"` // "nvml", "nvidia-smi" or "" when none answered
+	Driver     string `json:"driver,omitempty"`
+	CUDADriver string `json:"cuda_driver,omitempty"`
+	Devices    []GPU  `json:"devices"`
+	// Problem says why no GPU could be listed.
+	Problem string `json:"problem,omitempty"`
+}
+
+// LookupHost reads /proc for the CPU model and memory.
+func LookupHost() Host {
+	h := Host{OS: runtime.GOOS, Arch: runtime.GOARCH, Cores: runtime.NumCPU()}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		h.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/etc/os-release"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
+				h.OS = runtime.GOOS + " (" + strings.Trim(v, `"`) + ")"
+			}
+		}
+	}
+	h.CPU = procField("/proc/cpuinfo", "model name")
+	h.MemoryMB = procKB("/proc/meminfo", "MemTotal") / 1024
+	h.FreeMB = procKB("/proc/meminfo", "MemAvailable") / 1024
+	return h
+}
+
+// LookupGPUs asks NVML, then nvidia-smi.
+func LookupGPUs(ctx context.Context) GPUReport {
+	r, err := nvmlQuery()
+	if err == nil {
+		return r
+	}
+	problem := err.Error()
+	if smi, err := nvidiaSMI(ctx); err == nil {
+		return smi
+	} else if _, lookErr := exec.LookPath("nvidia-smi"); lookErr == nil {
+		problem += "; nvidia-smi: " + err.Error()
+	} else {
+		problem += "; nvidia-smi not installed"
+	}
+	return GPUReport{Problem: problem}
+}
+
+func nvidiaSMI(ctx context.Context) (GPUReport, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "nvidia-smi",
+		"--query-gpu=index,name,memory.total,memory.free,memory.used,driver_version",
+		"--format=csv,noheader,nounits").Output()
+	if err != nil {
+		return GPUReport{}, err
+	}
+	return parseSMI(string(out))
+}
+
+func parseSMI(out string) (GPUReport, error) {
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		return GPUReport{}, fmt.Errorf("parse nvidia-smi output: %w", err)
+	}
+	r := GPUReport{Source: "nvidia-smi"}
+	for _, row := range rows {
+		if len(row) < 6 {
+			return GPUReport{}, fmt.Errorf("parse nvidia-smi output: row %q has %d fields, want 6", row, len(row))
+		}
+		num := func(s string) int64 { v, _ := strconv.ParseInt(strings.TrimSpace(s), 10, 64); return v }
+		r.Devices = append(r.Devices, GPU{Index: int(num(row[0])), Name: strings.TrimSpace(row[1]),
+			TotalMB: num(row[2]), FreeMB: num(row[3]), UsedMB: num(row[4])})
+		r.Driver = strings.TrimSpace(row[5])
+	}
+	return r, nil
+}
+
+// Library is a native library the CUDA provider needs.
+type Library struct {
+	Role  string `json:"role"`
+	Found string `json:"found,omitempty"` // the name that opened
+	Error string `json:"error,omitempty"` // why none of the names opened
+}
+
+// cudaLibraries lists, per role, the sonames that satisfy it (CUDA 12 and 13).
+var cudaLibraries = []struct {
+	role  string
+	names []string
+}{
+	{"NVIDIA driver (libcuda)", []string{"libcuda.so.1"}},
+	{"CUDA runtime (libcudart)", []string{"libcudart.so.13", "libcudart.so.12"}},
+	{"cuBLAS (libcublasLt)", []string{"libcublasLt.so.13", "libcublasLt.so.12"}},
+	{"cuFFT (libcufft)", []string{"libcufft.so.12", "libcufft.so.11"}},
+	{"cuDNN 9 (libcudnn)", []string{"libcudnn.so.9"}},
+}
+
+// LookupCUDALibraries tries to open each library the CUDA provider needs, and
+// the provider libraries beside the ONNX Runtime library at ortPath.
+func LookupCUDALibraries(ortPath string) []Library {
+	var out []Library
+	for _, l := range cudaLibraries {
+		out = append(out, probe(l.role, l.names))
+	}
+	if ortPath != "" && filepath.IsAbs(ortPath) {
+		dir := filepath.Dir(ortPath)
+		for _, name := range []string{"libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"} {
+			p := filepath.Join(dir, name)
+			lib := Library{Role: "ONNX Runtime CUDA provider (" + name + ")"}
+			if _, err := os.Stat(p); err != nil {
+				lib.Error = "not found in " + dir
+			} else {
+				lib.Found = p
+			}
+			out = append(out, lib)
+		}
+	}
+	return out
+}
+
+func probe(role string, names []string) Library {
+	var errs []string
+	for _, n := range names {
+		if err := dl.Probe(n); err == nil {
+			return Library{Role: role, Found: n}
+		} else {
+			errs = append(errs, err.Error())
+		}
+	}
+	return Library{Role: role, Error: strings.Join(errs, "; ")}
+}
+
+// Memory is a process's resident memory.
+type Memory struct {
+	RSSMB  int64 // current resident set
+	PeakMB int64 // high-water mark since the process started (VmHWM)
+}
+
+// ProcessMemory reads /proc/self/status.
+func ProcessMemory() Memory {
+	return Memory{RSSMB: procKB("/proc/self/status", "VmRSS") / 1024, PeakMB: procKB("/proc/self/status", "VmHWM") / 1024}
+}
+
+// ResetPeakMemory resets the kernel's VmHWM so the next ProcessMemory().PeakMB
+// measures one run. It reports whether the kernel allowed it.
+func ResetPeakMemory() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+func procKB(file, key string) int64 {
+	v := procField(file, key)
+	n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(v, "kB")), 10, 64)
+	return n
+}
+
+func procField(file, key string) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
