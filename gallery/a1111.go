@@ -221,7 +221,7 @@ func SchedulerFromA1111(sampler, schedule string) string {
 	case "janus-ar":
 		return "janus"
 	}
-	out := strings.ToLower(strings.ReplaceAll(s, " ", "_"))
+	out := strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(s, "++", "pp"), " ", "_"))
 	if karras {
 		out += "_karras"
 	}

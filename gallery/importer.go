@@ -151,6 +151,7 @@ func decodeJSON(s string, v any) error {
 // schedulerFromComfy maps ComfyUI/Fooocus/InvokeAI sampler + scheduler names.
 func schedulerFromComfy(sampler, scheduler string) string {
 	karras := scheduler == "karras"
+	sampler = strings.TrimSuffix(sampler, "_gpu") // ComfyUI's GPU-noise variants
 	switch sampler {
 	case "euler":
 		return "euler"
