@@ -240,7 +240,7 @@ func TestModelsRuntimeGPU(t *testing.T) {
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
 	for name, data := range map[string]string{
-		"onnxruntime-linux-x64-gpu-1.24.1/lib/libonnxruntime.so.1.24.1":        "main",
+		"onnxruntime-linux-x64-gpu-1.24.1/lib/libonnxruntime.so.1.24.1":         "main",
 		"onnxruntime-linux-x64-gpu-1.24.1/lib/libonnxruntime_providers_cuda.so": "cuda",
 		"onnxruntime-linux-x64-gpu-1.24.1/LICENSE":                              "MIT",
 	} {
