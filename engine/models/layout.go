@@ -1,6 +1,3 @@
-// Package models finds, downloads, imports and verifies the model folders
-// Diptych runs: SDXL base and refiner ONNX exports and Janus-Pro six-graph
-// exports. It knows nothing of the UI or the gallery.
 package models
 
 import (
