@@ -88,8 +88,7 @@ const (
 
 const (
 	kB = 1000
-	MB = 1000 * kB
-	GB = 1000 * MB
+	mB = 1000 * kB
 )
 
 func sdxlTokenizerFiles(dir string) []CatalogFile {
@@ -107,17 +106,17 @@ func Catalog() []CatalogEntry {
 		{Path: "model_index.json", Optional: true},
 		{Path: "scheduler/scheduler_config.json", Size: 479},
 		{Path: "text_encoder/config.json", Optional: true},
-		{Path: "text_encoder/model.onnx", Size: 493 * MB},
+		{Path: "text_encoder/model.onnx", Size: 493 * mB},
 		{Path: "text_encoder_2/config.json", Optional: true},
 		{Path: "text_encoder_2/model.onnx", Size: 1040 * kB},
-		{Path: "text_encoder_2/model.onnx_data", Size: 2780 * MB},
+		{Path: "text_encoder_2/model.onnx_data", Size: 2780 * mB},
 		{Path: "unet/config.json", Optional: true},
 		{Path: "unet/model.onnx", Size: 7290 * kB},
-		{Path: "unet/model.onnx_data", Size: 10300 * MB},
+		{Path: "unet/model.onnx_data", Size: 10300 * mB},
 		{Path: "vae_decoder/config.json", Optional: true},
-		{Path: "vae_decoder/model.onnx", Size: 198 * MB},
+		{Path: "vae_decoder/model.onnx", Size: 198 * mB},
 		{Path: "vae_encoder/config.json", Optional: true},
-		{Path: "vae_encoder/model.onnx", Size: 137 * MB},
+		{Path: "vae_encoder/model.onnx", Size: 137 * mB},
 	}
 	sdxlFiles = append(sdxlFiles, sdxlTokenizerFiles("tokenizer")...)
 	sdxlFiles = append(sdxlFiles, sdxlTokenizerFiles("tokenizer_2")...)
@@ -204,9 +203,9 @@ var janus1BGraphs = map[string]CatalogFile{
 	"gen_img_embeds":              {Size: 17_385_630, SHA256: "9217a706c0676b16d0aa5caeb6e103eec78cc9f221d245105579d2c65bc5cb74"},
 	"image_decode":                {Size: 170_460_651, SHA256: "5395223c9212df6dca1f29a540f7c5c78971c0d2ee7a3ac88a4e8f5f2b227fb8"},
 	"prepare_inputs_embeds_q4f16": {Size: 596_699_315},
-	"language_model_q4f16":        {Size: 698 * MB},
-	"lm_head_fp16":                {Size: 419 * MB},
-	"lm_head_q4f16":               {Size: 118 * MB},
+	"language_model_q4f16":        {Size: 698 * mB},
+	"lm_head_fp16":                {Size: 419 * mB},
+	"lm_head_q4f16":               {Size: 118 * mB},
 	"gen_head_fp16":               {Size: 75_536_078},
 	"gen_head_q4f16":              {Size: 21_300 * kB},
 	"gen_img_embeds_fp16":         {}, // size not published
