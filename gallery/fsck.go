@@ -18,8 +18,9 @@ import (
 
 // FsckRow names a generation that fsck found a problem with.
 type FsckRow struct {
-	ID   int64  `json:"id"`
-	Path string `json:"path"`
+	ID    int64  `json:"id"`
+	Path  string `json:"path"`
+	thumb string
 }
 
 // FsckReport lists what Fsck found and, with repair, what it fixed.
@@ -149,13 +150,13 @@ func (s *Store) Fsck(ctx context.Context, repair bool) (FsckReport, error) {
 		size, ok := onDisk[r.path]
 		switch {
 		case !ok:
-			rep.MissingImages = append(rep.MissingImages, FsckRow{r.id, r.path})
+			rep.MissingImages = append(rep.MissingImages, FsckRow{r.id, r.path, r.thumb})
 			continue
 		case size != r.bytes:
-			rep.SizeMismatch = append(rep.SizeMismatch, FsckRow{r.id, r.path})
+			rep.SizeMismatch = append(rep.SizeMismatch, FsckRow{ID: r.id, Path: r.path})
 		}
 		if !thumbsOnDisk[r.thumb] {
-			rep.MissingThumbs = append(rep.MissingThumbs, FsckRow{r.id, r.path})
+			rep.MissingThumbs = append(rep.MissingThumbs, FsckRow{ID: r.id, Path: r.path})
 		}
 	}
 	for rel := range onDisk {
@@ -214,6 +215,9 @@ func (s *Store) repair(ctx context.Context, rep *FsckReport) error {
 			return err
 		}
 		for _, r := range rep.MissingImages {
+			if err := s.fs.Remove(s.Path(r.thumb)); err != nil && !isNotExist(err) {
+				return fmt.Errorf("fsck: remove %s: %w", r.thumb, err)
+			}
 			act("removed generation %d: its image %s is missing", r.ID, r.Path)
 		}
 	}
