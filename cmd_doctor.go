@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"diptych/app"
-	"diptych/engine/ort"
+	"diptych/engine/models"
 )
 
 // stringList is a repeatable string flag.
@@ -27,7 +27,7 @@ func runDoctor(ctx context.Context, c *cli, args []string) error {
 	}
 	settings, _ := c.settings()
 	report := app.Diagnose(ctx, app.DoctorOptions{
-		Locate:    ort.DefaultLocateOptions(c.ortLibPath(settings)),
+		Locate:    app.LocateRuntime(c.ortLibPath(settings)),
 		ModelDirs: append(c.modelDirs(settings), dirs...),
 	})
 	if *asJSON {
@@ -59,12 +59,17 @@ func (c *cli) ortLibPath(s app.Settings) string {
 	return s.ORTLib
 }
 
-// modelDirs are the folders searched for models: the settings' folders and
-// the default models folder.
+// modelDirs are the folders searched for models: the registered models
+// (pulled or imported), the settings' folders and the default models folder.
 func (c *cli) modelDirs(s app.Settings) []string {
-	dirs := append([]string(nil), s.ModelDirs...)
-	if d, err := app.DataDir(); err == nil {
-		dirs = append(dirs, filepath.Join(d, "models"))
+	var dirs []string
+	if st, err := models.OpenDefault(); err == nil {
+		if entries, err := st.List(); err == nil {
+			for _, e := range entries {
+				dirs = append(dirs, e.Dir)
+			}
+		}
+		dirs = append(dirs, st.ModelsDir())
 	}
-	return dirs
+	return append(dirs, s.ModelDirs...)
 }

@@ -2,14 +2,216 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"diptych/app"
+	"diptych/gallery"
 )
 
-// runGenerate is not built yet.
+// generateFlags are the per-model options shared by generate, compare and sweep.
+type generateFlags struct {
+	req        app.Request
+	out        string
+	library    string
+	noHistory  bool
+	quiet      bool
+	previewDir string
+}
+
+func (g *generateFlags) register(fs flagSet) {
+	r := &g.req
+	fs.StringVar((*string)(&r.Model), "model", "sdxl", "sdxl or janus")
+	fs.StringVar(&r.ModelDir, "model-dir", "", "model folder (an SDXL or Janus-Pro ONNX export)")
+	fs.StringVar(&r.Device, "device", "auto", "auto, cpu, cuda or cuda:N")
+	fs.StringVar(&r.Prompt, "prompt", "", "the prompt")
+	fs.StringVar(&r.Negative, "negative", "", "negative prompt")
+	fs.Int64Var(&r.Seed, "seed", -1, "seed (-1: random; the result records it)")
+	fs.StringVar(&r.Prompt2, "prompt-2", "", "SDXL: prompt for the second text encoder (default: --prompt)")
+	fs.IntVar(&r.Width, "width", 1024, "SDXL: image width")
+	fs.IntVar(&r.Height, "height", 1024, "SDXL: image height")
+	fs.IntVar(&r.Steps, "steps", 30, "SDXL: denoising steps")
+	fs.StringVar(&r.Scheduler, "scheduler", "euler", "SDXL: euler, euler_a, heun, ddim, dpmpp_2m, dpmpp_2m_karras, unipc")
+	fs.Float64Var(&r.Guidance, "guidance", 5, "SDXL: guidance scale (CFG off at 1)")
+	fs.Float64Var(&r.GuidanceRescale, "guidance-rescale", 0, "SDXL: guidance rescale φ in [0,1]")
+	fs.StringVar(&r.RefinerDir, "refiner-dir", "", "SDXL: refiner folder (ensemble of experts)")
+	fs.Float64Var(&r.SwitchAt, "switch-at", 0.8, "SDXL: fraction of the steps the base runs before the refiner")
+	fs.StringVar(&r.InitImage, "init-image", "", "SDXL: image-to-image source (PNG or JPEG)")
+	fs.Float64Var(&r.Strength, "strength", 0.3, "SDXL: image-to-image strength in (0,1]")
+	fs.Float64Var(&r.CFG, "cfg", 5, "Janus: classifier-free guidance weight")
+	fs.Float64Var(&r.Temperature, "temperature", 1, "Janus: sampling temperature")
+	fs.IntVar(&r.TopK, "top-k", 0, "Janus: sample from the K most likely tokens (0: all)")
+	fs.Float64Var(&r.TopP, "top-p", 0, "Janus: nucleus sampling mass (0: off)")
+	fs.IntVar(&r.Images, "images", 1, "Janus: images per prompt")
+	fs.StringVar(&r.Variant, "variant", "", "Janus: file combination (fp32, fp16, q4f16; default fp32)")
+}
+
+// flagSet is the part of *flag.FlagSet register uses.
+type flagSet interface {
+	StringVar(p *string, name, value, usage string)
+	Int64Var(p *int64, name string, value int64, usage string)
+	IntVar(p *int, name string, value int, usage string)
+	Float64Var(p *float64, name string, value float64, usage string)
+	BoolVar(p *bool, name string, value bool, usage string)
+}
+
 func runGenerate(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("generate", "", "diptych generate (not built yet)")
+	fs := c.newFlagSet("generate", "--model sdxl|janus --model-dir DIR --prompt P [options] --out FILE.png",
+		"Make an image with SDXL (text-to-image, refiner hand-off, image-to-image) or Janus-Pro (text-to-image).\n"+
+			"Writes a PNG with an A1111 'parameters' chunk, prints per-stage timings and peak memory, and keeps the\n"+
+			"result in the history.")
+	var g generateFlags
+	g.register(fs)
+	fs.StringVar(&g.out, "out", "", "output PNG (several Janus images: FILE-1.png, FILE-2.png, ...)")
+	fs.StringVar(&g.library, "library", "", "history library folder (default: the user's library)")
+	fs.BoolVar(&g.noHistory, "no-history", false, "do not record the result in the history")
+	fs.BoolVar(&g.quiet, "quiet", false, "no progress bar")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	return errors.New("generate is not built yet")
+	if g.out == "" {
+		return fmt.Errorf("%w: --out FILE.png is required", errUsage)
+	}
+	if strings.TrimSpace(g.req.Prompt) == "" {
+		return fmt.Errorf("%w: --prompt is required and must not be empty", errUsage)
+	}
+	if g.req.Model != app.ModelSDXL && g.req.Model != app.ModelJanus {
+		return fmt.Errorf("%w: --model %q: expected sdxl or janus", errUsage, g.req.Model)
+	}
+	if g.req.ModelDir == "" {
+		return fmt.Errorf("%w: --model-dir is required", errUsage)
+	}
+	if g.req.Model == app.ModelSDXL && !flagGiven(fs, "refiner-dir") {
+		g.req.SwitchAt = 0
+	}
+	if !flagGiven(fs, "init-image") {
+		g.req.Strength = 0
+	}
+	settings, _ := c.settings()
+	eng := app.NewLocalEngine(app.LocalOptions{Locate: app.LocateRuntime(c.ortLibPath(settings))})
+	defer eng.Close()
+	bar := newProgressBar(c, g.quiet)
+	res, err := eng.Generate(ctx, g.req, bar.update)
+	bar.done()
+	for _, w := range res.Warnings {
+		c.warn("%s", w)
+	}
+	if err != nil {
+		return err
+	}
+	gen := app.Record(g.req, res, version)
+	paths, err := writeImages(g.out, res, gen)
+	if err != nil {
+		return err
+	}
+	printResult(c, g.req, res, paths)
+	if g.noHistory {
+		return nil
+	}
+	return saveHistory(ctx, c, g.library, gen, res)
+}
+
+// writeImages writes each image as PNG with its metadata.
+func writeImages(out string, res app.Result, gen gallery.Generation) ([]string, error) {
+	var paths []string
+	ext := filepath.Ext(out)
+	for i, img := range res.Images {
+		path := out
+		if len(res.Images) > 1 {
+			path = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(out, ext), i+1, ext)
+		}
+		b, err := app.EncodePNG(img, gen, "")
+		if err != nil {
+			return nil, err
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return nil, fmt.Errorf("write %s: %w", path, err)
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+func printResult(c *cli, req app.Request, res app.Result, paths []string) {
+	fmt.Fprintf(c.stdout, "wrote %s (seed %d, %s on %s)\n", strings.Join(paths, ", "), res.Seed, req.Model, res.Device)
+	if res.Fallback != "" {
+		fmt.Fprintf(c.stdout, "note: running on the CPU because %s\n", res.Fallback)
+	}
+	for _, t := range res.Timings {
+		fmt.Fprintf(c.stdout, "  %-22s %8.3fs\n", t.Stage, t.Duration.Seconds())
+	}
+	fmt.Fprintf(c.stdout, "  %-22s %8.3fs\n", "total", res.Total.Seconds())
+	fmt.Fprintf(c.stdout, "  peak memory %d MB (process RSS)", res.PeakRSSMB)
+	if res.PeakGPUMB > 0 {
+		fmt.Fprintf(c.stdout, ", %d MB GPU", res.PeakGPUMB)
+	}
+	fmt.Fprintln(c.stdout)
+}
+
+// saveHistory records the generation in the library.
+func saveHistory(ctx context.Context, c *cli, library string, gen gallery.Generation, res app.Result) error {
+	root, err := libraryRoot(c, library)
+	if err != nil {
+		return err
+	}
+	st, err := gallery.Open(ctx, root)
+	if err != nil {
+		return fmt.Errorf("history (the image was written; use --no-history to skip): %w", err)
+	}
+	defer st.Close()
+	for _, img := range res.Images {
+		saved, err := st.Save(ctx, gallery.SaveRequest{Generation: gen, Image: img})
+		if err != nil {
+			return fmt.Errorf("history (the image was written; use --no-history to skip): %w", err)
+		}
+		fmt.Fprintf(c.stdout, "  history #%d\n", saved.ID)
+	}
+	return nil
+}
+
+// libraryRoot is --library, else the settings' library, else the default.
+func libraryRoot(c *cli, flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	if s, _ := c.settings(); s.Library != "" {
+		return s.Library, nil
+	}
+	return gallery.DefaultRoot()
+}
+
+// progressBar draws a one-line progress bar on stderr.
+type progressBar struct {
+	c     *cli
+	quiet bool
+	last  time.Time
+	drawn bool
+}
+
+func newProgressBar(c *cli, quiet bool) *progressBar { return &progressBar{c: c, quiet: quiet} }
+
+func (b *progressBar) update(p app.Progress) {
+	if b.quiet || p.Total == 0 || (time.Since(b.last) < 100*time.Millisecond && p.Step < p.Total) {
+		return
+	}
+	b.last = time.Now()
+	const width = 30
+	fill := width * p.Step / p.Total
+	fmt.Fprintf(b.c.stderr, "\r%-8s [%s%s] %d/%d  %.2f it/s  ETA %s   ", p.Stage, strings.Repeat("#", fill),
+		strings.Repeat(".", width-fill), p.Step, p.Total, p.Rate, p.ETA.Round(time.Second))
+	b.drawn = true
+}
+
+func (b *progressBar) done() {
+	if b.drawn {
+		fmt.Fprintln(b.c.stderr)
+	}
 }

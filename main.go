@@ -148,6 +148,17 @@ func (c *cli) newFlagSet(name, usage, summary string) *flag.FlagSet {
 	return fs
 }
 
+// flagGiven reports whether the named flag was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			given = true
+		}
+	})
+	return given
+}
+
 // parse parses a subcommand's args. -h/--help prints the usage to stdout and
 // returns flag.ErrHelp; any other flag error becomes errUsage.
 func (c *cli) parse(fs *flag.FlagSet, args []string) error {

@@ -5,6 +5,9 @@ package app
 
 import (
 	"encoding/json"
+
+	"diptych/engine/models"
+	"diptych/engine/ort"
 	"errors"
 	"fmt"
 	"os"
@@ -44,16 +47,22 @@ func ConfigDir() (string, error) {
 }
 
 // DataDir is where Diptych keeps models and the library by default
-// ($XDG_DATA_HOME/diptych, else ~/.local/share/diptych).
+// ($DIPTYCH_HOME, else $XDG_DATA_HOME/diptych or ~/.local/share/diptych).
 func DataDir() (string, error) {
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "diptych"), nil
+	return models.DefaultDir()
+}
+
+// LocateRuntime returns where to look for the ONNX Runtime library: flag
+// (--ort-lib or the settings' path), the environment, the GPU runtimes
+// installed with `diptych models runtime --gpu`, then the defaults.
+func LocateRuntime(flag string) ort.LocateOptions {
+	o := ort.DefaultLocateOptions(flag)
+	if st, err := models.OpenDefault(); err == nil {
+		for _, r := range models.InstalledRuntimes(st.LibDir()) {
+			o.Installed = append(o.Installed, r.Library)
+		}
 	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("find the data folder: %w", err)
-	}
-	return filepath.Join(home, ".local", "share", "diptych"), nil
+	return o
 }
 
 // LoadSettings reads path; a missing file gives the defaults. A file that

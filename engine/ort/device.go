@@ -104,6 +104,10 @@ func (rt *Runtime) Place(d Device) (Placement, error) {
 			return p, err
 		}
 		p.Fallback = err.Error()
+		var cu *CUDAUnavailableError
+		if errors.As(err, &cu) {
+			p.Fallback = cu.Reason
+		}
 		return p, nil
 	}
 	p.Provider, p.DeviceID = ProviderCUDA, d.ID

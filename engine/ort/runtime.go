@@ -51,8 +51,11 @@ func (e *LibraryNotFoundError) Error() string {
 // LocateOptions says where to look beyond the defaults; empty fields are
 // filled from the process (flag value, environment, executable, working dir).
 type LocateOptions struct {
-	Flag       string // --ort-lib
-	Env        string // value of DIPTYCH_ORT_LIB
+	Flag string // --ort-lib
+	Env  string // value of DIPTYCH_ORT_LIB
+	// Installed lists runtime libraries installed into the app's data folder
+	// (`diptych models runtime --gpu`), newest first.
+	Installed  []string
 	ExeDir     string // folder of the running executable
 	WorkDir    string // current directory, to find the source tree
 	SkipSystem bool   // do not fall back to the system library path (tests)
@@ -72,8 +75,9 @@ func DefaultLocateOptions(flag string) LocateOptions {
 }
 
 // Locate finds libonnxruntime in this order: the --ort-lib flag, the
-// DIPTYCH_ORT_LIB variable, a lib/ folder beside the executable, the .runtime/
-// folder of the source tree, the system library path. An explicit flag or
+// DIPTYCH_ORT_LIB variable, a runtime installed into the app's data folder, a
+// lib/ folder beside the executable, the .runtime/ folder of the source tree,
+// the system library path. An explicit flag or
 // variable that points nowhere is an error, not a reason to look further.
 func Locate(o LocateOptions) (string, []Candidate, error) {
 	var tried []Candidate
@@ -92,6 +96,13 @@ func Locate(o LocateOptions) (string, []Candidate, error) {
 	if o.Env != "" {
 		p, err := explicit(EnvLibPath, o.Env)
 		return p, tried, err
+	}
+	for _, p := range o.Installed {
+		err := checkFile(p)
+		tried = append(tried, Candidate{Source: "installed runtime", Path: p, Err: err})
+		if err == nil {
+			return p, tried, nil
+		}
 	}
 	var dirs []Candidate
 	if o.ExeDir != "" {

@@ -1,0 +1,163 @@
+package sdxl
+
+import (
+	"context"
+	"errors"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"diptych/engine/ort"
+)
+
+const fixtureRoot = "../../testdata/sdxl"
+
+func testRuntime(t testing.TB) *ort.Runtime {
+	t.Helper()
+	rt, err := ort.Load(ort.DefaultLocateOptions(""))
+	if err != nil {
+		t.Fatalf("load runtime (run `make setup`): %v", err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	return rt
+}
+
+func loadFixture(t testing.TB, name string) *Pipeline {
+	t.Helper()
+	p, err := Load(filepath.Join(fixtureRoot, name), Options{Runtime: testRuntime(t), Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func TestGenerateRunsAndIsDeterministic(t *testing.T) {
+	p := loadFixture(t, "base")
+	req := Request{Prompt: "a red fox in the snow", Width: 64, Height: 64, Steps: 3, Seed: 7, PreviewEvery: 1}
+	var steps, previews int
+	res, err := p.Generate(context.Background(), req, func(pr Progress) {
+		steps++
+		if pr.Preview != nil {
+			previews++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Image == nil || res.Image.Bounds() != image.Rect(0, 0, 64, 64) {
+		t.Fatalf("image bounds %v", res.Image)
+	}
+	if steps != 3 || previews != 3 {
+		t.Fatalf("progress calls %d, previews %d; want 3 and 3", steps, previews)
+	}
+	again, err := p.Generate(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again.Image.Pix) != string(res.Image.Pix) {
+		t.Fatal("same seed gave a different image")
+	}
+	req.Seed = 8
+	other, _ := p.Generate(context.Background(), req, nil)
+	if string(other.Image.Pix) == string(res.Image.Pix) {
+		t.Fatal("a different seed gave the same image")
+	}
+	if len(res.Timings) < 3 || res.ModelTime <= 0 || res.PeakRSSMB <= 0 {
+		t.Fatalf("timings %v model %v peak %d", res.Timings, res.ModelTime, res.PeakRSSMB)
+	}
+}
+
+func TestCancelStopsWithinAStep(t *testing.T) {
+	p := loadFixture(t, "base")
+	ctx, cancel := context.WithCancel(context.Background())
+	var seen int
+	_, err := p.Generate(ctx, Request{Prompt: "x", Width: 64, Height: 64, Steps: 50}, func(pr Progress) {
+		seen = pr.Step
+		if pr.Step == 2 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || seen != 2 {
+		t.Fatalf("err %v after step %d; want context.Canceled after step 2", err, seen)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	p := loadFixture(t, "base")
+	cases := []struct {
+		req  Request
+		want string
+	}{
+		{Request{Width: 60, Height: 64}, "width 60 is not allowed"},
+		{Request{Width: 64, Height: 8}, "height 8 is not allowed"},
+		{Request{Width: 64, Height: 64, Steps: -1}, "steps -1"},
+		{Request{Width: 64, Height: 64, Steps: 5000}, "steps 5000"},
+		{Request{Width: 64, Height: 64, Scheduler: "lms"}, `unknown scheduler "lms"`},
+		{Request{Width: 64, Height: 64, InitImage: image.NewRGBA(image.Rect(0, 0, 64, 64)), Strength: 1.5}, "strength 1.5"},
+		{Request{Width: 64, Height: 64, InitImage: image.NewRGBA(image.Rect(0, 0, 64, 64)), Strength: -0.1}, "strength -0.1"},
+		{Request{Width: 64, Height: 64, DenoisingEnd: 1.2}, "denoising end"},
+		{Request{Width: 64, Height: 64, GuidanceRescale: 2}, "guidance rescale"},
+		{Request{Width: 64, Height: 64, InitLatents: make([]float32, 3)}, "init latents have 3 values"},
+	}
+	for _, c := range cases {
+		_, err := p.Generate(context.Background(), c.req, nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err = %v, want %q", c.req, err, c.want)
+		}
+	}
+}
+
+func TestLongPromptWarns(t *testing.T) {
+	p := loadFixture(t, "base")
+	res, err := p.Generate(context.Background(), Request{Prompt: strings.Repeat("a very long prompt ", 30),
+		Width: 64, Height: 64, Steps: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "truncated") {
+		t.Fatalf("warnings = %v", res.Warnings)
+	}
+}
+
+func TestLoadRejectsOtherFolders(t *testing.T) {
+	rt := testRuntime(t)
+	for _, dir := range []string{"../../testdata/janus/tiny", t.TempDir()} {
+		_, err := Load(dir, Options{Runtime: rt})
+		if err == nil || !strings.Contains(err.Error(), "expected") {
+			t.Errorf("%s: err = %v, want one that lists what was expected", dir, err)
+		}
+	}
+	// A half-downloaded folder: the UNet is missing.
+	half := t.TempDir()
+	copyTree(t, filepath.Join(fixtureRoot, "base"), half)
+	os.RemoveAll(filepath.Join(half, "unet"))
+	_, err := Load(half, Options{Runtime: rt})
+	if err == nil || !strings.Contains(err.Error(), "unet") {
+		t.Fatalf("half folder: %v", err)
+	}
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
