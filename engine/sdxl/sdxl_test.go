@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,5 +160,31 @@ func copyTree(t *testing.T, src, dst string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestNaNNamesTheComponent(t *testing.T) {
+	p := loadFixture(t, "base")
+	lat := make([]float32, 4*8*8)
+	for i := range lat {
+		lat[i] = float32(math.NaN())
+	}
+	_, err := p.Generate(context.Background(), Request{Prompt: "x", Width: 64, Height: 64, Steps: 4,
+		InitLatents: lat, Strength: 1}, nil)
+	if !errors.Is(err, ErrNaN) || !strings.Contains(err.Error(), "unet at step") {
+		t.Fatalf("err = %v, want a NaN error naming the unet", err)
+	}
+}
+
+func TestMismatchedComponents(t *testing.T) {
+	rt := testRuntime(t)
+	dir := t.TempDir()
+	copyTree(t, filepath.Join(fixtureRoot, "base"), dir)
+	// The refiner's UNet cross-attends to text_encoder_2 only: a narrower width.
+	os.RemoveAll(filepath.Join(dir, "unet"))
+	copyTree(t, filepath.Join(fixtureRoot, "refiner", "unet"), filepath.Join(dir, "unet"))
+	_, err := Load(dir, Options{Runtime: rt})
+	if err == nil || !strings.Contains(err.Error(), "mismatched components: unet expects encoder_hidden_states of width 10") {
+		t.Fatalf("mismatched unet: %v", err)
 	}
 }
