@@ -1,0 +1,634 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	mrand "math/rand/v2"
+
+	"diptych/gallery"
+)
+
+// Library is the part of the gallery the Studio writes to; *gallery.Store
+// satisfies it.
+type Library interface {
+	Save(ctx context.Context, req gallery.SaveRequest) (gallery.Generation, error)
+	NewGroup(ctx context.Context, kind gallery.GroupKind, title string, params map[string]any) (gallery.Group, error)
+}
+
+// StudioOptions are what a Studio is built from.
+type StudioOptions struct {
+	Engine   Engine
+	Library  Library
+	Settings Settings
+	// QueuePath is the file the waiting jobs are kept in across restarts;
+	// empty keeps the queue in memory only.
+	QueuePath string
+	// AppVersion is recorded with every saved generation.
+	AppVersion string
+	// KeepFinished is how many finished jobs Jobs still lists (default 50).
+	KeepFinished int
+}
+
+// Studio runs generation jobs one after another on a single worker
+// goroutine, saves their results to the gallery and tells subscribers
+// about every change. Its methods are safe for concurrent use and never
+// block on the engine or the disk.
+type Studio struct {
+	engine  Engine
+	lib     Library
+	opts    StudioOptions
+	ctx     context.Context
+	stop    context.CancelFunc
+	workers sync.WaitGroup // worker and persister
+	dispWG  sync.WaitGroup // dispatcher
+
+	mu        sync.Mutex
+	settings  Settings
+	queue     []*Job // waiting, in run order
+	running   *Job
+	cancelRun context.CancelCauseFunc
+	finished  []*Job
+	warnings  []string
+	started   bool
+	closed    bool
+	wake      chan struct{}
+	saveReq   chan struct{}
+
+	subMu  sync.Mutex
+	subs   map[int]func(Event)
+	subSeq int
+
+	evMu     sync.Mutex
+	evCond   *sync.Cond
+	events   []Event
+	evClosed bool
+}
+
+// errClosing is the cancel cause when the Studio shuts down.
+var errClosing = errors.New("the app was closed during the run")
+
+// errCancelled is the cancel cause of Cancel.
+var errCancelled = errors.New("cancelled")
+
+// NewStudio builds a Studio and restores the saved queue. An unreadable
+// queue file does not stop it: the file is kept aside and the problem is
+// listed in Warnings. Call Start to begin running jobs and Close to stop.
+func NewStudio(o StudioOptions) (*Studio, error) {
+	if o.Engine == nil {
+		return nil, errors.New("new studio: no engine")
+	}
+	if o.Library == nil {
+		return nil, errors.New("new studio: no library")
+	}
+	if o.KeepFinished <= 0 {
+		o.KeepFinished = 50
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	s := &Studio{
+		engine: o.Engine, lib: o.Library, opts: o, ctx: ctx, stop: stop,
+		settings: o.Settings,
+		wake:     make(chan struct{}, 1),
+		saveReq:  make(chan struct{}, 1),
+		subs:     map[int]func(Event){},
+	}
+	s.evCond = sync.NewCond(&s.evMu)
+	if o.QueuePath != "" {
+		jobs, err := LoadQueue(o.QueuePath, time.Now())
+		if err != nil {
+			s.warnings = append(s.warnings, err.Error())
+		}
+		for i := range jobs {
+			j := jobs[i]
+			s.queue = append(s.queue, &j)
+		}
+	}
+	return s, nil
+}
+
+// Start begins running queued jobs (and delivering events). Subscribe
+// first to see the restored jobs start.
+func (s *Studio) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.closed {
+		return
+	}
+	s.started = true
+	s.workers.Add(2)
+	s.dispWG.Add(1)
+	go s.worker()
+	go s.persister()
+	go s.dispatcher()
+	s.poke()
+}
+
+// Close cancels the running job, waits for it to stop, writes the queue
+// (waiting jobs stay for the next start) and delivers the last events.
+func (s *Studio) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	if s.cancelRun != nil {
+		s.cancelRun(errClosing)
+	}
+	started := s.started
+	s.mu.Unlock()
+	s.stop()
+	if started {
+		s.workers.Wait()
+	}
+	err := s.persistNow()
+	s.evMu.Lock()
+	s.evClosed = true
+	s.evCond.Broadcast()
+	s.evMu.Unlock()
+	s.dispWG.Wait()
+	return err
+}
+
+// Warnings lists problems met while starting (an unreadable queue file) or
+// keeping the queue file.
+func (s *Studio) Warnings() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.warnings)
+}
+
+// Settings returns the settings jobs are run with.
+func (s *Studio) Settings() Settings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settings
+}
+
+// SetSettings changes the settings for jobs that start from now on.
+func (s *Studio) SetSettings(st Settings) {
+	s.mu.Lock()
+	s.settings = st
+	s.mu.Unlock()
+}
+
+// Subscribe calls fn with every event, in order, on one goroutine of the
+// Studio's (fn must not block for long). It returns a function that stops
+// the calls.
+func (s *Studio) Subscribe(fn func(Event)) (unsubscribe func()) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	s.subSeq++
+	id := s.subSeq
+	s.subs[id] = fn
+	return func() {
+		s.subMu.Lock()
+		delete(s.subs, id)
+		s.subMu.Unlock()
+	}
+}
+
+// Submit queues a generation and returns its id at once.
+func (s *Studio) Submit(req Request) JobID {
+	return s.SubmitToGroup(req, 0, 0)
+}
+
+// SubmitToGroup queues a generation that belongs to a gallery group at the
+// given position (used to re-run one side of a compare pair).
+func (s *Studio) SubmitToGroup(req Request, groupID int64, index int) JobID {
+	j := &Job{ID: newJobID(), Request: req, State: JobQueued, GroupID: groupID, GroupIndex: index, Created: time.Now()}
+	s.mu.Lock()
+	s.queue = append(s.queue, j)
+	ev := Event{Kind: EventQueued, Job: *j}
+	s.emit(ev) // under mu, so events keep the order of the changes
+	s.mu.Unlock()
+	s.poke()
+	s.requestSave()
+	return ev.Job.ID
+}
+
+// ComparePair names the two jobs of a compare run and their gallery group.
+type ComparePair struct {
+	GroupID int64
+	SDXL    JobID // group index 0
+	Janus   JobID // group index 1
+}
+
+// Compare queues one prompt on both engines at the same seed, tied by a new
+// gallery group. The prompt, negative prompt and seed of sdxl are used for
+// both sides; a seed of -1 is drawn once here so that both sides share it.
+func (s *Studio) Compare(ctx context.Context, sdxl, janus Request) (ComparePair, error) {
+	if strings.TrimSpace(sdxl.Prompt) == "" {
+		return ComparePair{}, errors.New("compare: the prompt is empty")
+	}
+	if sdxl.Seed < 0 {
+		sdxl.Seed = mrand.Int64N(1 << 53)
+	}
+	sdxl.Model, janus.Model = ModelSDXL, ModelJanus
+	janus.Prompt, janus.Negative, janus.Seed = sdxl.Prompt, sdxl.Negative, sdxl.Seed
+	g, err := s.lib.NewGroup(ctx, gallery.GroupCompare, shorten(sdxl.Prompt, 80), map[string]any{"seed": sdxl.Seed})
+	if err != nil {
+		return ComparePair{}, fmt.Errorf("compare: create the pair in the library: %w", err)
+	}
+	return ComparePair{
+		GroupID: g.ID,
+		SDXL:    s.SubmitToGroup(sdxl, g.ID, 0),
+		Janus:   s.SubmitToGroup(janus, g.ID, 1),
+	}, nil
+}
+
+// Cancel stops a running job or takes a waiting one off the queue. It
+// reports whether the job was found unfinished.
+func (s *Studio) Cancel(id JobID) bool {
+	s.mu.Lock()
+	if s.running != nil && s.running.ID == id {
+		s.cancelRun(errCancelled)
+		s.mu.Unlock()
+		return true
+	}
+	i := s.queuedIndex(id)
+	if i < 0 {
+		s.mu.Unlock()
+		return false
+	}
+	j := s.queue[i]
+	s.queue = slices.Delete(s.queue, i, i+1)
+	j.State, j.Error, j.Finished = JobCancelled, errCancelled.Error(), time.Now()
+	s.addFinished(j)
+	ev := Event{Kind: EventCancelled, Job: *j, Err: j.Error}
+	s.emit(ev) // under mu, so events keep the order of the changes
+	s.mu.Unlock()
+	s.requestSave()
+	return true
+}
+
+// Remove takes a waiting job off the queue, or a finished one off the list.
+// A running job must be cancelled instead.
+func (s *Studio) Remove(id JobID) error {
+	s.mu.Lock()
+	if s.running != nil && s.running.ID == id {
+		s.mu.Unlock()
+		return fmt.Errorf("job %s is running: cancel it instead", id)
+	}
+	var j *Job
+	if i := s.queuedIndex(id); i >= 0 {
+		j = s.queue[i]
+		s.queue = slices.Delete(s.queue, i, i+1)
+	} else if i := slices.IndexFunc(s.finished, func(f *Job) bool { return f.ID == id }); i >= 0 {
+		j = s.finished[i]
+		s.finished = slices.Delete(s.finished, i, i+1)
+	}
+	if j == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("no job %s", id)
+	}
+	ev := Event{Kind: EventRemoved, Job: *j}
+	s.emit(ev) // under mu, so events keep the order of the changes
+	s.mu.Unlock()
+	s.requestSave()
+	return nil
+}
+
+// Move puts a waiting job at position pos of the queue (0 runs next);
+// positions past the end mean last.
+func (s *Studio) Move(id JobID, pos int) error {
+	s.mu.Lock()
+	i := s.queuedIndex(id)
+	if i < 0 {
+		s.mu.Unlock()
+		return fmt.Errorf("move: job %s is not waiting in the queue", id)
+	}
+	j := s.queue[i]
+	s.queue = slices.Delete(s.queue, i, i+1)
+	pos = max(0, min(pos, len(s.queue)))
+	s.queue = slices.Insert(s.queue, pos, j)
+	ev := Event{Kind: EventMoved, Job: *j}
+	s.emit(ev) // under mu, so events keep the order of the changes
+	s.mu.Unlock()
+	s.requestSave()
+	return nil
+}
+
+// Jobs lists the recently finished jobs (oldest first), the running one and
+// the waiting ones in run order.
+func (s *Studio) Jobs() []Job {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Job, 0, len(s.finished)+1+len(s.queue))
+	for _, j := range s.finished {
+		out = append(out, *j)
+	}
+	if s.running != nil {
+		out = append(out, *s.running)
+	}
+	for _, j := range s.queue {
+		out = append(out, *j)
+	}
+	return out
+}
+
+// Busy reports whether a job is running.
+func (s *Studio) Busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running != nil
+}
+
+// Run queues req and waits for it to finish: the CLI's and tests' way of
+// driving the same path the GUI uses. It returns the final event.
+func (s *Studio) Run(ctx context.Context, req Request) (Event, error) {
+	done := make(chan Event, 1)
+	var id JobID
+	var idMu sync.Mutex
+	idMu.Lock()
+	unsub := s.Subscribe(func(e Event) {
+		idMu.Lock()
+		mine := e.Job.ID == id
+		idMu.Unlock()
+		if mine && e.Job.State.Finished() && e.Kind != EventRemoved {
+			select {
+			case done <- e:
+			default:
+			}
+		}
+	})
+	defer unsub()
+	id = s.Submit(req)
+	idMu.Unlock()
+	select {
+	case e := <-done:
+		if e.Kind != EventDone {
+			return e, fmt.Errorf("generate: %s", e.Err)
+		}
+		return e, nil
+	case <-ctx.Done():
+		s.Cancel(id)
+		return Event{}, ctx.Err()
+	}
+}
+
+func (s *Studio) queuedIndex(id JobID) int {
+	return slices.IndexFunc(s.queue, func(j *Job) bool { return j.ID == id })
+}
+
+func (s *Studio) addFinished(j *Job) {
+	s.finished = append(s.finished, j)
+	if n := len(s.finished) - s.opts.KeepFinished; n > 0 {
+		s.finished = slices.Delete(s.finished, 0, n)
+	}
+}
+
+func (s *Studio) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Studio) worker() {
+	defer s.workers.Done()
+	for {
+		s.mu.Lock()
+		for len(s.queue) == 0 || !s.started {
+			s.mu.Unlock()
+			select {
+			case <-s.wake:
+			case <-s.ctx.Done():
+				return
+			}
+			s.mu.Lock()
+		}
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		j := s.queue[0]
+		s.queue = s.queue[1:]
+		j.State, j.Started = JobRunning, time.Now()
+		ctx, cancel := context.WithCancelCause(s.ctx)
+		s.running, s.cancelRun = j, cancel
+		settings := s.settings
+		ev := Event{Kind: EventStarted, Job: *j}
+		s.emit(ev)
+		s.mu.Unlock()
+		s.requestSave()
+
+		snapshot := *j
+		final := s.run(ctx, &snapshot, settings)
+		cancel(nil)
+
+		s.mu.Lock()
+		*j = snapshot
+		s.running, s.cancelRun = nil, nil
+		s.addFinished(j)
+		final.Job = *j
+		s.emit(final)
+		s.mu.Unlock()
+		s.requestSave()
+	}
+}
+
+// run generates one job and saves its images; it fills j (a copy owned by
+// the worker) with the final state and returns the event to send.
+func (s *Studio) run(ctx context.Context, j *Job, settings Settings) (ev Event) {
+	req := j.Request
+	if req.Device == "" {
+		req.Device = settings.Device
+	}
+	if req.PreviewEvery == 0 {
+		req.PreviewEvery = settings.PreviewEvery
+	}
+	fail := func(kind EventKind, state JobState, reason string) Event {
+		j.State, j.Error, j.Finished = state, reason, time.Now()
+		return Event{Kind: kind, Err: reason}
+	}
+	res, err := s.generate(ctx, req, j)
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			return fail(EventCancelled, JobCancelled, cause.Error())
+		}
+		reason := err.Error()
+		// Keep a row for the failed run, so History says what happened.
+		g := generationOf(req, res, j, nil, s.opts.AppVersion)
+		g.Status, g.Error = gallery.StatusFailed, reason
+		if _, serr := s.lib.Save(context.WithoutCancel(ctx), gallery.SaveRequest{Generation: g}); serr != nil {
+			reason += "; also could not record the failure in the library: " + serr.Error()
+		}
+		return fail(EventFailed, JobFailed, reason)
+	}
+	if len(res.Images) == 0 {
+		return fail(EventFailed, JobFailed, "the engine returned no image")
+	}
+	var gens []gallery.Generation
+	for i, img := range res.Images {
+		g := generationOf(req, res, j, img, s.opts.AppVersion)
+		if len(res.Images) > 1 && j.GroupID == 0 {
+			g.GroupIndex = i
+		}
+		saved, err := s.lib.Save(context.WithoutCancel(ctx), gallery.SaveRequest{Generation: g, Image: img})
+		if err != nil {
+			return fail(EventFailed, JobFailed, fmt.Sprintf("save image %d of %d to the library: %v", i+1, len(res.Images), err))
+		}
+		gens = append(gens, saved)
+		j.Generations = append(j.Generations, saved.ID)
+	}
+	j.State, j.Finished = JobDone, time.Now()
+	return Event{Kind: EventDone, Result: &res, Generations: gens}
+}
+
+// generate calls the engine, turning a panic into an error.
+func (s *Studio) generate(ctx context.Context, req Request, j *Job) (res Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the engine crashed: %v\n%s", r, debug.Stack())
+		}
+	}()
+	snapshot := *j
+	return s.engine.Generate(ctx, req, func(p Progress) {
+		s.emit(Event{Kind: EventProgress, Job: snapshot, Progress: p})
+	})
+}
+
+// generationOf describes a run for the gallery with Record, adding the job's
+// group and the whole request under Params["request"] so that "use these
+// settings" restores it exactly.
+func generationOf(req Request, res Result, j *Job, img image.Image, version string) gallery.Generation {
+	if img != nil {
+		res.Images = []image.Image{img}
+	} else {
+		res.Images = nil
+	}
+	g := Record(req, res, version)
+	g.GroupID, g.GroupIndex = j.GroupID, j.GroupIndex
+	if res.Seed == 0 && req.Seed > 0 {
+		g.Seed = uint64(req.Seed)
+	}
+	if g.Params == nil {
+		g.Params = map[string]any{}
+	}
+	g.Params["job_id"] = string(j.ID)
+	var rm map[string]any
+	if b, err := json.Marshal(req); err == nil && json.Unmarshal(b, &rm) == nil {
+		g.Params["request"] = rm
+	}
+	return g
+}
+
+// emit queues an event for the dispatcher.
+func (s *Studio) emit(e Event) {
+	s.evMu.Lock()
+	if !s.evClosed {
+		s.events = append(s.events, e)
+		s.evCond.Signal()
+	}
+	s.evMu.Unlock()
+}
+
+// dispatcher delivers events to subscribers in order, on one goroutine.
+func (s *Studio) dispatcher() {
+	defer s.dispWG.Done()
+	for {
+		s.evMu.Lock()
+		for len(s.events) == 0 && !s.evClosed {
+			s.evCond.Wait()
+		}
+		batch := s.events
+		s.events = nil
+		s.evMu.Unlock()
+		if len(batch) == 0 {
+			return // closed and drained
+		}
+		s.subMu.Lock()
+		fns := make([]func(Event), 0, len(s.subs))
+		for _, id := range sortedKeys(s.subs) {
+			fns = append(fns, s.subs[id])
+		}
+		s.subMu.Unlock()
+		for _, e := range batch {
+			for _, fn := range fns {
+				fn(e)
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[int]func(Event)) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func (s *Studio) requestSave() {
+	if s.opts.QueuePath == "" {
+		return
+	}
+	select {
+	case s.saveReq <- struct{}{}:
+	default:
+	}
+}
+
+// persister writes the queue file off the callers' goroutines.
+func (s *Studio) persister() {
+	defer s.workers.Done()
+	for {
+		select {
+		case <-s.saveReq:
+			if err := s.persistNow(); err != nil {
+				s.mu.Lock()
+				s.warnings = append(s.warnings, err.Error())
+				s.mu.Unlock()
+				s.emit(Event{Kind: EventWarning, Err: err.Error()})
+			}
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// persistNow writes the running and waiting jobs to the queue file.
+func (s *Studio) persistNow() error {
+	if s.opts.QueuePath == "" {
+		return nil
+	}
+	s.mu.Lock()
+	var jobs []Job
+	if s.running != nil && !s.closed {
+		jobs = append(jobs, *s.running)
+	}
+	for _, j := range s.queue {
+		jobs = append(jobs, *j)
+	}
+	s.mu.Unlock()
+	if err := SaveQueue(s.opts.QueuePath, jobs); err != nil {
+		return fmt.Errorf("keep the queue: %w", err)
+	}
+	return nil
+}
+
+func newJobID() JobID {
+	var b [6]byte
+	rand.Read(b[:])
+	return JobID(time.Now().Format("20060102-150405") + "-" + hex.EncodeToString(b[:]))
+}
+
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
