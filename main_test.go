@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"diptych/gallery"
+)
+
+// runCLI runs the command line in-process with a private config and data folder.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func isolate(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, "config"))
+	t.Setenv("XDG_DATA_HOME", filepath.Join(home, "data"))
+	t.Setenv("DIPTYCH_HOME", filepath.Join(home, "diptych"))
+	t.Setenv("DIPTYCH_ORT_LIB", "")
+	return home
+}
+
+func TestEveryCommandHasHelp(t *testing.T) {
+	isolate(t)
+	for _, cmd := range commands() {
+		code, out, _ := runCLI(t, cmd.name, "--help")
+		if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "diptych "+cmd.name) {
+			t.Errorf("%s --help: exit %d, output %q", cmd.name, code, out)
+		}
+	}
+	code, out, _ := runCLI(t, "help")
+	if code != 0 || !strings.Contains(out, "Commands:") {
+		t.Fatalf("help: %d %q", code, out)
+	}
+	code, _, errOut := runCLI(t, "frobnicate")
+	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: %d %q", code, errOut)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "diptych ") {
+		t.Fatalf("--version: %d %q", code, out)
+	}
+}
+
+func TestDoctorJSON(t *testing.T) {
+	isolate(t)
+	code, out, errOut := runCLI(t, "doctor", "--json", "--models", "testdata/sdxl")
+	if code != 0 {
+		t.Fatalf("doctor exit %d: %s", code, errOut)
+	}
+	var r struct {
+		Runtime struct {
+			Version   string   `json:"version"`
+			Providers []string `json:"providers_compiled_in"`
+		} `json:"runtime"`
+		CUDA struct {
+			Usable bool   `json:"usable"`
+			Reason string `json:"reason"`
+		} `json:"cuda"`
+		Models   []struct{ Dir, Kind string } `json:"models"`
+		Verdicts []struct {
+			Model, Verdict string
+		} `json:"verdicts"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("doctor --json is not JSON: %v\n%s", err, out)
+	}
+	if r.Runtime.Version == "" || len(r.Runtime.Providers) == 0 {
+		t.Fatalf("runtime not reported: %+v", r.Runtime)
+	}
+	if !r.CUDA.Usable && r.CUDA.Reason == "" {
+		t.Fatal("CUDA unusable without a reason")
+	}
+	kinds := map[string]bool{}
+	for _, m := range r.Models {
+		kinds[m.Kind] = true
+	}
+	if !kinds["sdxl-base"] || !kinds["sdxl-refiner"] {
+		t.Fatalf("fixture models not found: %+v", r.Models)
+	}
+	if len(r.Verdicts) != 4 {
+		t.Fatalf("verdicts = %+v", r.Verdicts)
+	}
+}
+
+func TestDoctorWithoutRuntimeStillReports(t *testing.T) {
+	isolate(t)
+	code, out, _ := runCLI(t, "--ort-lib", "/nonexistent/libonnxruntime.so", "doctor")
+	if code != 0 || !strings.Contains(out, "Runtime:  MISSING") || !strings.Contains(out, "/nonexistent/libonnxruntime.so") {
+		t.Fatalf("doctor without runtime: exit %d\n%s", code, out)
+	}
+}
+
+func TestInspectModel(t *testing.T) {
+	code, out, errOut := runCLI(t, "inspect", "model", "testdata/runtime/mixed.onnx")
+	if code != 0 || !strings.Contains(out, "input   x float16[batch,4]") || !strings.Contains(out, "output  s float32[batch]") {
+		t.Fatalf("inspect model: %d %s %s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "inspect", "model", "--json", "testdata/sdxl/base/unet")
+	if code != 0 || !strings.Contains(out, `"out_sample"`) {
+		t.Fatalf("inspect model --json folder: %d %s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.onnx")
+	os.WriteFile(bad, []byte("<html>not found</html>"), 0o644)
+	code, _, errOut = runCLI(t, "inspect", "model", bad)
+	if code != 1 || !strings.Contains(errOut, bad) || !strings.Contains(errOut, "not an ONNX model") {
+		t.Fatalf("non-ONNX file: %d %s", code, errOut)
+	}
+}
+
+func TestInspectEngineTools(t *testing.T) {
+	code, out, _ := runCLI(t, "inspect", "tokenize", "--tokenizer", "testdata/sdxl/base/tokenizer", "a photo of a cat")
+	if code != 0 || strings.TrimSpace(out) != "[49406,320,1125,539,320,2368,49407]" {
+		t.Fatalf("tokenize: %d %q", code, out)
+	}
+	code, out, _ = runCLI(t, "inspect", "tokenize", "--tokenizer", "testdata/sdxl/base/tokenizer_2", "--max-length", "10", "a photo of a cat")
+	if code != 0 || strings.TrimSpace(out) != "[49406,320,1125,539,320,2368,49407,0,0,0]" {
+		t.Fatalf("tokenize padded: %d %q", code, out)
+	}
+	code, out, _ = runCLI(t, "inspect", "schedule", "--scheduler", "euler", "--steps", "30")
+	var sched struct {
+		Timesteps []float64 `json:"timesteps"`
+		Sigmas    []float64 `json:"sigmas"`
+		Init      float64   `json:"init_noise_sigma"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &sched) != nil || len(sched.Timesteps) != 30 ||
+		sched.Timesteps[0] != 958 || len(sched.Sigmas) != 31 || sched.Init < 11.52 || sched.Init > 11.521 {
+		t.Fatalf("schedule: %d %s", code, out)
+	}
+	code, out, _ = runCLI(t, "inspect", "randn", "--seed", "0", "--shape", "2")
+	if code != 0 || strings.TrimSpace(out) != "[1.5409961,-0.2934289]" { // torch.randn(2, generator=manual_seed(0))
+		t.Fatalf("randn: %d %q", code, out)
+	}
+	code, _, errOut := runCLI(t, "inspect", "schedule", "--scheduler", "lms")
+	if code != 1 || !strings.Contains(errOut, `unknown scheduler "lms"`) {
+		t.Fatalf("bad scheduler: %d %s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "inspect", "randn", "--shape", "1,x")
+	if code != 2 || !strings.Contains(errOut, "expected positive integers") {
+		t.Fatalf("bad shape: %d %s", code, errOut)
+	}
+}
+
+func TestGenerateSDXLEndToEnd(t *testing.T) {
+	home := isolate(t)
+	out := filepath.Join(home, "fox.png")
+	lib := filepath.Join(home, "library")
+	code, stdout, errOut := runCLI(t, "generate", "--model-dir", "testdata/sdxl/base", "--prompt", "a red fox",
+		"--width", "64", "--height", "64", "--steps", "3", "--seed", "5", "--scheduler", "dpmpp_2m_karras",
+		"--device", "cpu", "--out", out, "--library", lib, "--quiet")
+	if code != 0 {
+		t.Fatalf("generate exit %d: %s %s", code, stdout, errOut)
+	}
+	for _, want := range []string{"wrote " + out, "seed 5", "text_encoders", "denoise", "vae_decoder", "peak memory", "history #1"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunks, err := gallery.ReadPNGText(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var params string
+	for _, c := range chunks {
+		if c.Keyword == "parameters" {
+			params = c.Text
+		}
+	}
+	if !strings.HasPrefix(params, "a red fox\nSteps: 3, Sampler: DPM++ 2M, Schedule type: Karras") || !strings.Contains(params, "Seed: 5, Size: 64x64") {
+		t.Fatalf("parameters chunk = %q", params)
+	}
+	st, err := gallery.Open(context.Background(), lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	page, err := st.List(context.Background(), gallery.Query{Text: "fox"})
+	if err != nil || len(page.Items) != 1 || page.Items[0].Seed != 5 || page.Items[0].Scheduler != "dpmpp_2m_karras" {
+		t.Fatalf("history: %+v %v", page, err)
+	}
+}
+
+func TestGenerateBadInput(t *testing.T) {
+	home := isolate(t)
+	out := filepath.Join(home, "x.png")
+	base := []string{"generate", "--model-dir", "testdata/sdxl/base", "--prompt", "p", "--width", "64", "--height", "64",
+		"--steps", "1", "--out", out, "--no-history", "--quiet"}
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{append(base, "--device", "tpu"), 1, `bad device "tpu": expected auto, cpu, cuda or cuda:N`},
+		{append(base, "--width", "100"), 1, "width 100 is not allowed"},
+		{append(base, "--scheduler", "plms"), 1, `unknown scheduler "plms"`},
+		{append(base, "--model", "dalle"), 2, `--model "dalle": expected sdxl or janus`},
+		{[]string{"generate", "--model-dir", "testdata/sdxl/base", "--prompt", "  ", "--out", out}, 2, "--prompt is required"},
+		{[]string{"generate", "--model-dir", "testdata/janus/tiny", "--prompt", "p", "--out", out, "--no-history"}, 1, "not an SDXL export"},
+		{[]string{"generate", "--model-dir", filepath.Join(home, "nope"), "--prompt", "p", "--out", out}, 1, "nope"},
+		{append(base, "--init-image", filepath.Join(home, "missing.png")), 1, "missing.png"},
+	}
+	for _, c := range cases {
+		code, _, errOut := runCLI(t, c.args...)
+		if code != c.code || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d (want %d), stderr %q lacks %q", c.args[len(c.args)-2:], code, c.code, errOut, c.want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("a failed generation wrote an image")
+	}
+}
+
+func TestGenerateCUDAWithoutGPUFails(t *testing.T) {
+	isolate(t)
+	code, _, errOut := runCLI(t, "generate", "--model-dir", "testdata/sdxl/base", "--prompt", "p", "--width", "64",
+		"--height", "64", "--steps", "1", "--device", "cuda", "--out", filepath.Join(t.TempDir(), "x.png"), "--no-history")
+	if strings.Contains(errOut, "CUDA device 0 unavailable") {
+		if code != 1 {
+			t.Fatalf("exit %d", code)
+		}
+		return
+	}
+	if code == 0 {
+		t.Skip("a usable CUDA GPU is present")
+	}
+	t.Fatalf("--device cuda without a GPU: exit %d, %s", code, errOut)
+}
+
+func TestMissingRuntimeLibrary(t *testing.T) {
+	isolate(t)
+	code, _, errOut := runCLI(t, "--ort-lib", "/nonexistent/libonnxruntime.so", "generate", "--model-dir",
+		"testdata/sdxl/base", "--prompt", "p", "--out", filepath.Join(t.TempDir(), "x.png"), "--no-history")
+	if code != 1 || !strings.Contains(errOut, "--ort-lib /nonexistent/libonnxruntime.so: no such file") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
