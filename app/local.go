@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"diptych/engine/discover"
 	"diptych/engine/ort"
 	"diptych/engine/rng"
 	"diptych/engine/sdxl"
@@ -134,7 +135,9 @@ func (e *LocalEngine) Generate(ctx context.Context, req Request, progress func(P
 	return Result{}, fmt.Errorf("unknown model %q: expected %q or %q", req.Model, ModelSDXL, ModelJanus)
 }
 
-func (e *LocalEngine) generateSDXL(ctx context.Context, req Request, progress func(Progress)) (Result, error) {
+func (e *LocalEngine) generateSDXL(ctx context.Context, req Request, progress func(Progress)) (out Result, err error) {
+	var peakGPU int64
+	defer func() { out.PeakGPUMB = max(out.PeakGPUMB, peakGPU) }()
 	start := time.Now()
 	if req.ModelDir == "" {
 		return Result{}, fmt.Errorf("sdxl: no model folder given")
@@ -174,8 +177,12 @@ func (e *LocalEngine) generateSDXL(ctx context.Context, req Request, progress fu
 			}
 		}
 	}
+	if pl := base.Placement(); pl.OnGPU() {
+		sampler := discover.SampleGPUMemory(pl.DeviceID, 50*time.Millisecond)
+		defer func() { peakGPU = sampler.Stop() }()
+	}
 	res, err := base.Generate(ctx, sr, onStep("denoise"))
-	out := Result{Seed: req.Seed, Warnings: res.Warnings}
+	out = Result{Seed: req.Seed, Warnings: res.Warnings}
 	addTimings(&out, res.Timings, "")
 	if err != nil {
 		return out, err

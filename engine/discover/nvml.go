@@ -51,6 +51,15 @@ static int nvml_device(nvml* n, unsigned i, char* name, unsigned len, nvmlMemory
 	if (rc) return rc;
 	return n->memory(d, mem);
 }
+static int nvml_used(nvml* n, unsigned i, unsigned long long* used) {
+	nvmlDevice d;
+	nvmlMemory mem;
+	int rc = n->handle(i, &d);
+	if (rc) return rc;
+	rc = n->memory(d, &mem);
+	*used = mem.used;
+	return rc;
+}
 static int nvml_driver(nvml* n, char* buf, unsigned len) { return n->driver ? n->driver(buf, len) : -1; }
 static int nvml_cuda(nvml* n, int* v) { return n->cuda ? n->cuda(v) : -1; }
 static const char* nvml_err(nvml* n, int rc) { return n->errstr ? n->errstr(rc) : "NVML error"; }
@@ -59,6 +68,7 @@ import "C"
 
 import (
 	"fmt"
+	"time"
 	"unsafe"
 )
 
@@ -102,4 +112,53 @@ func nvmlQuery() (GPUReport, error) {
 		})
 	}
 	return r, nil
+}
+
+// GPUMemorySampler polls one GPU's used memory through NVML and keeps the
+// highest value seen, to report peak device memory of a run.
+type GPUMemorySampler struct {
+	stop chan struct{}
+	done chan int64
+}
+
+// SampleGPUMemory starts polling device index every interval. It returns nil
+// when NVML is not available.
+func SampleGPUMemory(index int, interval time.Duration) *GPUMemorySampler {
+	var n C.nvml
+	if msg := C.nvml_open(&n); msg != nil {
+		return nil
+	}
+	if C.nvml_init(&n) != 0 {
+		C.dlclose(n.lib)
+		return nil
+	}
+	s := &GPUMemorySampler{stop: make(chan struct{}), done: make(chan int64, 1)}
+	go func() {
+		defer C.nvml_close(&n)
+		var peak int64
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			var used C.ulonglong
+			if C.nvml_used(&n, C.uint(index), &used) == 0 {
+				peak = max(peak, int64(used>>20))
+			}
+			select {
+			case <-s.stop:
+				s.done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+// Stop ends sampling and returns the peak used memory in MB.
+func (s *GPUMemorySampler) Stop() int64 {
+	if s == nil {
+		return 0
+	}
+	close(s.stop)
+	return <-s.done
 }
