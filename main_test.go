@@ -252,3 +252,33 @@ func TestMissingRuntimeLibrary(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestGenerateJanusSeveralImages(t *testing.T) {
+	home := isolate(t)
+	out := filepath.Join(home, "lighthouse.png")
+	lib := filepath.Join(home, "library")
+	code, stdout, errOut := runCLI(t, "generate", "--model", "janus", "--model-dir", "testdata/janus/tiny",
+		"--prompt", "a lighthouse at dusk", "--seed", "3", "--images", "2", "--device", "cpu", "--out", out,
+		"--library", lib, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout, errOut)
+	}
+	for _, p := range []string{filepath.Join(home, "lighthouse-1.png"), filepath.Join(home, "lighthouse-2.png")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(stdout, "tokens") || !strings.Contains(stdout, "image_decode") || !strings.Contains(stdout, "history #2") {
+		t.Fatalf("output:\n%s", stdout)
+	}
+	a, _ := os.ReadFile(filepath.Join(home, "lighthouse-1.png"))
+	b, _ := os.ReadFile(filepath.Join(home, "lighthouse-2.png"))
+	if bytes.Equal(a, b) {
+		t.Fatal("two images of one prompt are identical")
+	}
+	code, _, errOut = runCLI(t, "generate", "--model", "janus", "--model-dir", "testdata/sdxl/base",
+		"--prompt", "x", "--out", out, "--no-history")
+	if code != 1 || !strings.Contains(errOut, "janus") {
+		t.Fatalf("SDXL folder given to janus: %d %s", code, errOut)
+	}
+}

@@ -24,6 +24,8 @@ type LocalOptions struct {
 	Locate  ort.LocateOptions
 	Threads int  // intra-op threads; 0 = one per core
 	LowMem  bool // free components between stages
+	// ForceCPU lets Janus-Pro-7B run on the CPU (refused otherwise).
+	ForceCPU bool
 }
 
 // LocalEngine runs SDXL and Janus-Pro with ONNX Runtime on this machine. It
