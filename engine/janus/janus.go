@@ -1,0 +1,593 @@
+// Package janus runs DeepSeek Janus-Pro (1B or 7B) from the six-graph ONNX
+// layout of onnx-community/Janus-Pro-1B-ONNX (prepare_inputs_embeds,
+// language_model, lm_head, gen_head, gen_img_embeds, image_decode):
+// text-to-image with classifier-free guidance and a KV cache kept where the
+// language model runs (Generate), and image understanding (Describe).
+//
+// It follows the PyTorch reference (deepseek-ai/Janus, transformers' Janus
+// classes) where Transformers.js differs: see docs/janus-onnx.md §3, §4, §7.
+// Every dimension is read from the graphs, so a 7B export with the same split
+// runs too, and tensors are converted between float32 and float16 wherever
+// two graphs disagree.
+package janus
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"diptych/engine/models"
+	"diptych/engine/ort"
+	"diptych/engine/tokenizer"
+)
+
+// Options configures Load.
+type Options struct {
+	// Runtime is the loaded ONNX Runtime (required).
+	Runtime *ort.Runtime
+	// Device is what the user asked for (auto, cpu, cuda[:N]); the zero
+	// value means auto. Ignored when Placement is set.
+	Device ort.Device
+	// Placement, when its Provider is set, is used as is (already resolved
+	// with Runtime.Place).
+	Placement ort.Placement
+	// Variant names a dtype combination (models.JanusCombos: "fp32", the
+	// default, "fp16", "q4f16") or one dtype for every graph ("fp16").
+	// Graphs with no file of that dtype keep the default file; Pipeline.Notes
+	// says which.
+	Variant string
+	// Dtypes picks the file of single graphs ({"lm_head": "fp16"}); a dtype
+	// that is not present is an error.
+	Dtypes map[string]string
+	// IntraOpThreads per session; 0 = one per core.
+	IntraOpThreads int
+	// GPUMemLimit caps the CUDA arena of each session (bytes, 0 = none).
+	GPUMemLimit int64
+	// ForceCPU lets a 7B model load on the CPU, which is otherwise refused
+	// with an estimate of the memory and time it would take.
+	ForceCPU bool
+	// MemoryBudget bounds the KV cache of one text-to-image batch (bytes);
+	// 0 = 2 GiB. More images than fit are generated one batch after another.
+	MemoryBudget int64
+}
+
+// Dims are the model's sizes, read from the graphs.
+type Dims struct {
+	Hidden   int // language model width D
+	Layers   int // decoder layers L
+	KVHeads  int // key/value heads H
+	HeadDim  int // per-head size
+	Vocab    int // lm_head width (text vocabulary rows)
+	Codebook int // gen_head width (VQ codebook size)
+	// ImageTokens is the number of tokens of a generated image (576) and
+	// ImageGrid its side (24); ImageSize is the decoded image side (384).
+	ImageTokens, ImageGrid, ImageSize int
+	// VisionSize is the understanding input side (384) and VisionTokens the
+	// placeholder tokens one input image becomes (576).
+	VisionSize, VisionTokens int
+	// Context is the longest sequence the language model takes (0 = unknown).
+	Context int
+}
+
+// Pipeline is a loaded Janus-Pro model. Its methods are not safe for
+// concurrent use. Close it when done.
+type Pipeline struct {
+	Dir       string
+	Layout    models.Layout // with the chosen file per graph in Components
+	Dims      Dims
+	Placement ort.Placement
+	// Params is "1B", "7B" or "" when it cannot be told.
+	Params string
+	// Notes lists variant fallbacks and other load-time decisions.
+	Notes []string
+
+	tok   *tokenizer.HF
+	ids   specialIDs
+	cfg   modelConfig
+	sess  map[string]*ort.Session
+	mem   *ort.MemoryInfo
+	hasPo bool // language_model declares position_ids
+	opts  Options
+}
+
+// specialIDs are the token ids the prompts need.
+type specialIDs struct {
+	bos, eos, pad, boi, eoi, image int
+}
+
+// modelConfig holds what is read from the JSON files beside the graphs.
+type modelConfig struct {
+	System     string
+	ImageTag   string
+	BOITag     string
+	EOITag     string
+	Background [3]uint8
+	Mean, Std  [3]float64
+	Rescale    float64
+	MinSize    int
+	Normalize  bool
+}
+
+// DefaultSystemPrompt is the reference system prompt for image understanding.
+const DefaultSystemPrompt = "You are a helpful language and vision assistant. You are able to understand the visual " +
+	"content that the user provides, and assist the user with a variety of tasks using natural language."
+
+// graphIO lists the I/O names each graph must have. The language model's
+// past_key_values.{i}.{key,value} / present.* are checked separately.
+var graphIO = map[string]struct{ in, out []string }{
+	"prepare_inputs_embeds": {[]string{"input_ids", "pixel_values", "images_seq_mask", "images_emb_mask"}, []string{"inputs_embeds"}},
+	"language_model":        {[]string{"inputs_embeds", "attention_mask"}, []string{"hidden_states"}},
+	"lm_head":               {[]string{"hidden_states"}, []string{"logits"}},
+	"gen_head":              {[]string{"hidden_states"}, []string{"logits"}},
+	"gen_img_embeds":        {[]string{"image_ids"}, []string{"inputs_embeds"}},
+	"image_decode":          {[]string{"generated_tokens"}, []string{"decoded_image"}},
+}
+
+// Load opens the Janus-Pro folder dir: it checks that the six graphs are
+// there with the expected inputs and outputs, reads the dimensions from
+// them, places the sessions (refusing 7B on the CPU unless forced) and loads
+// the tokenizer.
+func Load(dir string, o Options) (*Pipeline, error) {
+	if o.Runtime == nil {
+		return nil, errors.New("load janus: no ONNX Runtime given")
+	}
+	l, derr := models.Detect(dir)
+	if l.Kind != models.KindJanus {
+		if derr != nil {
+			return nil, fmt.Errorf("load janus: %w", derr)
+		}
+		return nil, fmt.Errorf("load janus: %s is a %s folder, not Janus-Pro", dir, l.Kind)
+	}
+	for _, g := range models.JanusGraphs {
+		if _, ok := l.Components[g]; !ok {
+			return nil, fmt.Errorf("load janus %s: graph %s is missing: expected onnx/%s.onnx or a dtype variant "+
+				"(onnx/%s_fp16.onnx, _q4, _q4f16, ...); the six graphs are %s", l.Dir, g, g, g, strings.Join(models.JanusGraphs, ", "))
+		}
+	}
+	if _, ok := l.Files["tokenizer.json"]; !ok {
+		return nil, fmt.Errorf("load janus %s: tokenizer.json is missing", l.Dir)
+	}
+	if derr != nil && !onlyMissingSupport(l) {
+		return nil, fmt.Errorf("load janus: %w", derr)
+	}
+	p := &Pipeline{Dir: l.Dir, Params: l.Params, sess: map[string]*ort.Session{}, opts: o}
+	var err error
+	if l, p.Notes, err = chooseVariant(l, o.Variant, o.Dtypes); err != nil {
+		return nil, fmt.Errorf("load janus %s: %w", l.Dir, err)
+	}
+	p.Layout = l
+	if err := p.readDims(); err != nil {
+		return nil, fmt.Errorf("load janus %s: %w", l.Dir, err)
+	}
+	if p.Params == "" && (p.Dims.Hidden >= 4096 || p.Dims.Layers >= 30) {
+		p.Params = "7B"
+	}
+	if err := p.readConfig(); err != nil {
+		return nil, err
+	}
+	tok, err := loadTokenizer(l.Files["tokenizer.json"])
+	if err != nil {
+		return nil, fmt.Errorf("load janus tokenizer: %w", err)
+	}
+	p.tok = tok
+	if err := p.readSpecialIDs(); err != nil {
+		return nil, fmt.Errorf("load janus %s: %w", l.Dir, err)
+	}
+
+	place := o.Placement
+	if place.Provider == "" {
+		d := o.Device
+		if d.Kind == "" {
+			d.Kind = "auto"
+		}
+		if place, err = o.Runtime.Place(d); err != nil {
+			return nil, fmt.Errorf("load janus: %w", err)
+		}
+	}
+	if !place.OnGPU() && p.Params == "7B" && !o.ForceCPU {
+		return nil, p.cpuRefusal(place)
+	}
+	for _, g := range models.JanusGraphs {
+		c := l.Components[g]
+		s, err := o.Runtime.NewSession(c.Model, ort.SessionOptions{Placement: place,
+			IntraOpThreads: o.IntraOpThreads, GPUMemLimit: o.GPUMemLimit})
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("load janus graph %s: %w", g, err)
+		}
+		p.sess[g] = s
+		if g == "language_model" {
+			place = s.Placement // an auto placement may have fallen back
+			if !place.OnGPU() && p.Params == "7B" && !o.ForceCPU {
+				p.Close()
+				return nil, p.cpuRefusal(place)
+			}
+		}
+	}
+	p.Placement = place
+	if p.mem, err = ort.MemoryInfoFor(place); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("load janus: %w", err)
+	}
+	return p, nil
+}
+
+// onlyMissingSupport reports whether what Detect complained about is only
+// optional support files (config.json), which Load can do without.
+func onlyMissingSupport(l models.Layout) bool {
+	for _, m := range l.Missing {
+		if m != "config.json" {
+			return false
+		}
+	}
+	return true
+}
+
+// chooseVariant applies a combination name or a single dtype, then the
+// per-graph overrides.
+func chooseVariant(l models.Layout, variant string, dtypes map[string]string) (models.Layout, []string, error) {
+	var notes []string
+	if variant != "" {
+		want := map[string]string{}
+		if combo, err := models.LookupJanusCombo(variant); err == nil {
+			want = combo.Dtypes
+		} else if _, err2 := models.DtypeSuffix(variant); err2 == nil {
+			for _, g := range models.JanusGraphs {
+				want[g] = variant
+			}
+		} else {
+			return l, nil, fmt.Errorf("variant %q: %v; or a single dtype (%v)", variant, err, err2)
+		}
+		pick := map[string]string{}
+		for _, g := range models.JanusGraphs {
+			d := want[g]
+			found := false
+			for _, c := range l.Variants[g] {
+				if c.Variant == d {
+					found = true
+				}
+			}
+			if found {
+				pick[g] = d
+			} else {
+				notes = append(notes, fmt.Sprintf("%s: no %s file, using %s", g, d, l.Components[g].Variant))
+			}
+		}
+		var err error
+		if l, err = l.Select(pick); err != nil {
+			return l, nil, err
+		}
+	}
+	if len(dtypes) > 0 {
+		for g := range dtypes {
+			if _, ok := graphIO[g]; !ok {
+				return l, nil, fmt.Errorf("dtype for unknown graph %q: the graphs are %s", g, strings.Join(models.JanusGraphs, ", "))
+			}
+		}
+		var err error
+		if l, err = l.Select(dtypes); err != nil {
+			return l, nil, err
+		}
+	}
+	return l, notes, nil
+}
+
+// ioError explains a graph whose inputs or outputs are not the expected ones.
+func ioError(graph string, c models.Component, kind string, have []ort.TensorInfo, want []string) error {
+	names := make([]string, len(have))
+	for i, t := range have {
+		names[i] = t.Name
+	}
+	return fmt.Errorf("graph %s (%s) has %ss [%s]; expected %s", graph, c.Model, kind,
+		strings.Join(names, ", "), strings.Join(want, ", "))
+}
+
+// readDims checks every graph's I/O names and reads the dimensions.
+func (p *Pipeline) readDims() error {
+	comps := p.Layout.Components
+	for _, g := range models.JanusGraphs {
+		c := comps[g]
+		spec := graphIO[g]
+		for _, name := range spec.in {
+			if _, ok := c.Info.Input(name); !ok {
+				want := spec.in
+				if g == "language_model" {
+					want = append(append([]string{}, want...), "position_ids", "past_key_values.{i}.key", "past_key_values.{i}.value")
+				}
+				return ioError(g, c, "input", c.Info.Inputs, want)
+			}
+		}
+		for _, name := range spec.out {
+			if _, ok := c.Info.Output(name); !ok {
+				want := spec.out
+				if g == "language_model" {
+					want = append(append([]string{}, want...), "present.{i}.key", "present.{i}.value")
+				}
+				return ioError(g, c, "output", c.Info.Outputs, want)
+			}
+		}
+	}
+	lm := comps["language_model"]
+	layers := 0
+	for _, in := range lm.Info.Inputs {
+		switch {
+		case in.Name == "inputs_embeds" || in.Name == "attention_mask":
+		case in.Name == "position_ids":
+			p.hasPo = true
+		case strings.HasPrefix(in.Name, "past_key_values."):
+			if strings.HasSuffix(in.Name, ".key") {
+				layers++
+			}
+		default:
+			return fmt.Errorf("graph language_model (%s) has input %q, which Diptych does not know how to feed; "+
+				"expected inputs_embeds, attention_mask, position_ids, past_key_values.{i}.key/value", lm.Model, in.Name)
+		}
+	}
+	if layers == 0 {
+		return ioError("language_model", lm, "input", lm.Info.Inputs,
+			[]string{"inputs_embeds", "attention_mask", "position_ids", "past_key_values.{0..L-1}.key", "past_key_values.{0..L-1}.value"})
+	}
+	for i := 0; i < layers; i++ {
+		for _, kv := range []string{"key", "value"} {
+			in := fmt.Sprintf("past_key_values.%d.%s", i, kv)
+			out := fmt.Sprintf("present.%d.%s", i, kv)
+			if _, ok := lm.Info.Input(in); !ok {
+				return ioError("language_model", lm, "input", lm.Info.Inputs, []string{in})
+			}
+			if _, ok := lm.Info.Output(out); !ok {
+				return ioError("language_model", lm, "output", lm.Info.Outputs, []string{out})
+			}
+		}
+	}
+	d := &p.Dims
+	d.Layers = layers
+	past, _ := lm.Info.Input("past_key_values.0.key")
+	var problems []string
+	dim := func(graph string, t ort.TensorInfo, ok bool, axis int, what string) int {
+		if !ok || len(t.Shape) <= axis || t.Shape[axis].Value <= 0 {
+			problems = append(problems, fmt.Sprintf("%s %s dim %d (%s) is not a fixed size", graph, t.Name, axis, what))
+			return 0
+		}
+		return int(t.Shape[axis].Value)
+	}
+	d.KVHeads = dim("language_model", past, true, 1, "KV heads")
+	d.HeadDim = dim("language_model", past, true, 3, "head size")
+	t, ok := lm.Info.Input("inputs_embeds")
+	d.Hidden = dim("language_model", t, ok, 2, "hidden size")
+	t, ok = comps["lm_head"].Info.Output("logits")
+	d.Vocab = dim("lm_head", t, ok, 2, "vocabulary")
+	t, ok = comps["gen_head"].Info.Output("logits")
+	d.Codebook = dim("gen_head", t, ok, 2, "codebook size")
+	t, ok = comps["image_decode"].Info.Input("generated_tokens")
+	d.ImageTokens = dim("image_decode", t, ok, 1, "image tokens")
+	t, ok = comps["image_decode"].Info.Output("decoded_image")
+	d.ImageSize = dim("image_decode", t, ok, 3, "image size")
+	t, ok = comps["prepare_inputs_embeds"].Info.Input("pixel_values")
+	d.VisionSize = dim("prepare_inputs_embeds", t, ok, 4, "input image size")
+	for _, g := range []string{"lm_head", "gen_head"} {
+		t, ok := comps[g].Info.Input("hidden_states")
+		if w := dim(g, t, ok, 2, "hidden size"); w != 0 && d.Hidden != 0 && w != d.Hidden {
+			problems = append(problems, fmt.Sprintf("%s takes hidden size %d but language_model has %d", g, w, d.Hidden))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	for d.ImageGrid*d.ImageGrid < d.ImageTokens {
+		d.ImageGrid++
+	}
+	if d.ImageGrid*d.ImageGrid != d.ImageTokens {
+		return fmt.Errorf("graph image_decode takes %d tokens, not a square grid", d.ImageTokens)
+	}
+	return nil
+}
+
+// readConfig reads config.json, processor_config.json and
+// preprocessor_config.json (all optional; reference defaults otherwise).
+func (p *Pipeline) readConfig() error {
+	c := modelConfig{System: DefaultSystemPrompt, ImageTag: "<image_placeholder>", BOITag: "<begin_of_image>",
+		EOITag: "<end_of_image>", Background: [3]uint8{127, 127, 127}, Mean: [3]float64{0.5, 0.5, 0.5},
+		Std: [3]float64{0.5, 0.5, 0.5}, Rescale: 1.0 / 255, MinSize: 14, Normalize: true}
+	read := func(name string, v any) error {
+		path, ok := p.Layout.Files[name]
+		if !ok {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("load janus: %w", err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			return fmt.Errorf("load janus %s: %w", path, err)
+		}
+		return nil
+	}
+	var proc struct {
+		ImageTag   *string `json:"image_tag"`
+		StartTag   *string `json:"image_start_tag"`
+		EndTag     *string `json:"image_end_tag"`
+		NumTokens  int     `json:"num_image_tokens"`
+		SystemText *string `json:"system_prompt"`
+	}
+	if err := read("processor_config.json", &proc); err != nil {
+		return err
+	}
+	set := func(dst *string, v *string) {
+		if v != nil && *v != "" {
+			*dst = *v
+		}
+	}
+	set(&c.ImageTag, proc.ImageTag)
+	set(&c.BOITag, proc.StartTag)
+	set(&c.EOITag, proc.EndTag)
+	var pre struct {
+		Background []float64 `json:"background_color"`
+		Mean       []float64 `json:"image_mean"`
+		Std        []float64 `json:"image_std"`
+		Rescale    *float64  `json:"rescale_factor"`
+		MinSize    *int      `json:"min_size"`
+		Normalize  *bool     `json:"do_normalize"`
+		ImageSize  int       `json:"image_size"`
+	}
+	if err := read("preprocessor_config.json", &pre); err != nil {
+		return err
+	}
+	if len(pre.Background) == 3 {
+		for i, v := range pre.Background {
+			c.Background[i] = uint8(v)
+		}
+	}
+	if len(pre.Mean) == 3 && len(pre.Std) == 3 {
+		copy(c.Mean[:], pre.Mean)
+		copy(c.Std[:], pre.Std)
+	}
+	if pre.Rescale != nil {
+		c.Rescale = *pre.Rescale
+	}
+	if pre.MinSize != nil {
+		c.MinSize = *pre.MinSize
+	}
+	if pre.Normalize != nil {
+		c.Normalize = *pre.Normalize
+	}
+	if pre.ImageSize > 0 && pre.ImageSize != p.Dims.VisionSize {
+		return fmt.Errorf("load janus %s: preprocessor_config.json image_size %d but prepare_inputs_embeds takes %d×%d images",
+			p.Dir, pre.ImageSize, p.Dims.VisionSize, p.Dims.VisionSize)
+	}
+	var cfg struct {
+		Language struct {
+			MaxPos int `json:"max_position_embeddings"`
+		} `json:"language_config"`
+		Vision struct {
+			Params struct {
+				ImageSize int `json:"image_size"`
+				Patch     int `json:"patch_size"`
+			} `json:"params"`
+		} `json:"vision_config"`
+	}
+	if err := read("config.json", &cfg); err != nil {
+		return err
+	}
+	p.Dims.Context = cfg.Language.MaxPos
+	switch {
+	case proc.NumTokens > 0:
+		p.Dims.VisionTokens = proc.NumTokens
+	case cfg.Vision.Params.Patch > 0:
+		n := p.Dims.VisionSize / cfg.Vision.Params.Patch
+		p.Dims.VisionTokens = n * n
+	default:
+		p.Dims.VisionTokens = p.Dims.ImageTokens
+	}
+	p.cfg = c
+	return nil
+}
+
+func (p *Pipeline) readSpecialIDs() error {
+	var missing []string
+	id := func(what string, fromTok func() (int, bool), names ...string) int {
+		if fromTok != nil {
+			if v, ok := fromTok(); ok {
+				return v
+			}
+		}
+		for _, n := range names {
+			if v, ok := p.tok.TokenID(n); ok {
+				return v
+			}
+		}
+		missing = append(missing, what+" ("+strings.Join(names, " or ")+")")
+		return -1
+	}
+	p.ids = specialIDs{
+		bos:   id("BOS", p.tok.BOS, "<｜begin▁of▁sentence｜>"),
+		eos:   id("EOS", p.tok.EOS, "<｜end▁of▁sentence｜>"),
+		pad:   id("pad", p.tok.PadID, "<｜▁pad▁｜>"),
+		boi:   id("begin-of-image", nil, p.cfg.BOITag),
+		eoi:   id("end-of-image", nil, p.cfg.EOITag),
+		image: id("image placeholder", nil, p.cfg.ImageTag),
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("tokenizer.json lacks the special tokens %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// cpuRefusal explains why a 7B model does not load on the CPU by default.
+func (p *Pipeline) cpuRefusal(place ort.Placement) error {
+	var weights int64
+	for _, c := range p.Layout.Components {
+		weights += c.Size
+	}
+	kv := p.kvBytesPerImage(700)
+	ram := weights + kv + 1<<30
+	// Decoding reads every language-model weight once per token; a desktop
+	// CPU streams roughly 5 GB/s of that through the 4-bit/fp32 kernels.
+	lmBytes := p.Layout.Components["language_model"].Size + p.Layout.Components["gen_head"].Size
+	perToken := float64(lmBytes) / 5e9
+	minutes := perToken * float64(p.Dims.ImageTokens) / 60
+	why := "no GPU was requested"
+	if place.Fallback != "" {
+		why = "CUDA is unavailable: " + place.Fallback
+	}
+	return fmt.Errorf("Janus-Pro-7B on the CPU (%s) needs about %.0f GiB of RAM (%.1f GiB of weights + %.1f GiB KV cache "+
+		"per image) and roughly %.0f minutes per 384×384 image (%.1f s per token × %d tokens); "+
+		"use a CUDA GPU with ~20 GiB of memory, or pass --force-cpu (Options.ForceCPU) to run it anyway",
+		why, float64(ram)/(1<<30), float64(weights)/(1<<30), float64(kv)/(1<<30), max(minutes, 1), perToken, p.Dims.ImageTokens)
+}
+
+// kvBytesPerImage is the KV cache of one image's CFG pair at seq positions.
+func (p *Pipeline) kvBytesPerImage(seq int) int64 {
+	size := int64(4)
+	if t, ok := p.Layout.Components["language_model"].Info.Input("past_key_values.0.key"); ok && t.Type.Size() > 0 {
+		size = int64(t.Type.Size())
+	}
+	return 2 * 2 * int64(p.Dims.Layers) * int64(p.Dims.KVHeads) * int64(p.Dims.HeadDim) * int64(seq) * size
+}
+
+// Tokenizer returns the model's tokenizer.
+func (p *Pipeline) Tokenizer() *tokenizer.HF { return p.tok }
+
+// Files returns the .onnx file used for each graph, by graph name.
+func (p *Pipeline) Files() map[string]string {
+	out := map[string]string{}
+	for g, c := range p.Layout.Components {
+		out[g] = c.Model
+	}
+	return out
+}
+
+// String returns a one-line summary: size, variant files, placement.
+func (p *Pipeline) String() string {
+	var vs []string
+	for _, g := range models.JanusGraphs {
+		vs = append(vs, g+"="+p.Layout.Components[g].Variant)
+	}
+	sort.Strings(vs)
+	name := "Janus-Pro"
+	if p.Params != "" {
+		name += "-" + p.Params
+	}
+	return fmt.Sprintf("%s (%s; D=%d L=%d H=%d×%d) on %s [%s]", name, filepath.Base(p.Dir), p.Dims.Hidden, p.Dims.Layers,
+		p.Dims.KVHeads, p.Dims.HeadDim, p.Placement, strings.Join(vs, " "))
+}
+
+// Close releases every session.
+func (p *Pipeline) Close() error {
+	if p == nil {
+		return nil
+	}
+	var errs []error
+	for g, s := range p.sess {
+		if err := s.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %s: %w", g, err))
+		}
+	}
+	p.sess = map[string]*ort.Session{}
+	p.mem.Close()
+	p.mem = nil
+	return errors.Join(errs...)
+}
