@@ -51,6 +51,11 @@ type manifest struct {
 		EOS       bool   `json:"stopped_on_eos"`
 		ResizedHW []int  `json:"resized_hw"`
 	} `json:"caption"`
+	Tokenizer []struct {
+		Text    string `json:"text"`
+		IDs     []int  `json:"ids"`
+		Decoded string `json:"decoded_skip_special"`
+	} `json:"tokenizer"`
 	Arrays map[string]struct {
 		File  string `json:"file"`
 		Dtype string `json:"dtype"`
