@@ -4,10 +4,14 @@
 # apt-get command to run instead.
 set -euo pipefail
 pkgs=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev
-      libxi-dev libxxf86vm-dev libxext-dev xvfb xauth x11-apps xdotool imagemagick npm ca-certificates git)
+      libxi-dev libxxf86vm-dev libxext-dev xvfb xauth x11-apps xdotool imagemagick ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Tools that may come from elsewhere than Debian (a Node.js install, say).
+for tool in npm git; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
