@@ -227,6 +227,15 @@ func onlyMissingSupport(l models.Layout) bool {
 	return true
 }
 
+// sameBoundary lists, per dtype, the dtypes whose graphs take and return
+// the same element types (float16 I/O for fp16/q4f16, float32 otherwise):
+// the preferred stand-ins when a file is absent.
+var sameBoundary = map[string][]string{
+	"q4f16": {"fp16"}, "fp16": {"q4f16"},
+	"q4": {"fp32", "q8", "int8", "uint8", "bnb4"}, "fp32": {"q4", "q8", "int8", "uint8", "bnb4"},
+	"q8": {"fp32", "q4"}, "int8": {"fp32", "q4"}, "uint8": {"fp32", "q4"}, "bnb4": {"fp32", "q4"},
+}
+
 // chooseVariant applies a combination name or a single dtype, then the
 // per-graph overrides.
 func chooseVariant(l models.Layout, variant string, dtypes map[string]string) (models.Layout, []string, error) {
@@ -245,14 +254,28 @@ func chooseVariant(l models.Layout, variant string, dtypes map[string]string) (m
 		pick := map[string]string{}
 		for _, g := range models.JanusGraphs {
 			d := want[g]
-			found := false
-			for _, c := range l.Variants[g] {
-				if c.Variant == d {
-					found = true
+			has := func(dtype string) bool {
+				for _, c := range l.Variants[g] {
+					if c.Variant == dtype {
+						return true
+					}
+				}
+				return false
+			}
+			if has(d) {
+				pick[g] = d
+				continue
+			}
+			alt := ""
+			for _, a := range sameBoundary[d] {
+				if has(a) {
+					alt = a
+					break
 				}
 			}
-			if found {
-				pick[g] = d
+			if alt != "" {
+				pick[g] = alt
+				notes = append(notes, fmt.Sprintf("%s: no %s file, using %s (same boundary types)", g, d, alt))
 			} else {
 				notes = append(notes, fmt.Sprintf("%s: no %s file, using %s", g, d, l.Components[g].Variant))
 			}
