@@ -69,6 +69,8 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&g.library, "library", "", "history library folder (default: the user's library)")
 	fs.BoolVar(&g.noHistory, "no-history", false, "do not record the result in the history")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress bar")
+	lowMem := fs.Bool("low-memory", false, "SDXL: free the text encoders after encoding and the UNet before decoding")
+	forceCPU := fs.Bool("force-cpu", false, "Janus: let Janus-Pro-7B run on the CPU (slow; refused otherwise)")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -91,7 +93,8 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 		g.req.Strength = 0
 	}
 	settings, _ := c.settings()
-	eng := app.NewLocalEngine(app.LocalOptions{Locate: app.LocateRuntime(c.ortLibPath(settings))})
+	eng := app.NewLocalEngine(app.LocalOptions{Locate: app.LocateRuntime(c.ortLibPath(settings)),
+		LowMem: *lowMem, ForceCPU: *forceCPU})
 	defer eng.Close()
 	bar := newProgressBar(c, g.quiet)
 	res, err := eng.Generate(ctx, g.req, bar.update)

@@ -188,3 +188,32 @@ func TestMismatchedComponents(t *testing.T) {
 		t.Fatalf("mismatched unet: %v", err)
 	}
 }
+
+func TestLowMemoryFreesComponents(t *testing.T) {
+	rt := testRuntime(t)
+	p, err := Load(filepath.Join(fixtureRoot, "base"), Options{Runtime: rt, Threads: 1, LowMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	req := Request{Prompt: "x", Width: 64, Height: 64, Steps: 2, Seed: 1}
+	low, err := p.Generate(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.sessions) != 1 || p.sessions["vae_decoder"] == nil {
+		t.Fatalf("loaded after a low-memory run: %v, want only vae_decoder", keys(p.sessions))
+	}
+	normal, _ := loadFixture(t, "base").Generate(context.Background(), req, nil)
+	if string(low.Image.Pix) != string(normal.Image.Pix) {
+		t.Fatal("low-memory mode changed the image")
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
