@@ -573,8 +573,15 @@ def main() -> None:
         entry["force_zeros_for_empty_prompt"] = c["model"] != "refiner"
         entry["requires_aesthetics_score"] = c["model"] == "refiner"
         entry["dtype"] = "float16" if fp16 else "float32"
-        entry["unet_timesteps"] = [float(x[1]["timestep"]) for x in rec.of("unet")]
-        entry["unet_calls"] = len(rec.of("unet"))
+        calls = rec.of("unet")
+        if c["refiner"]:  # split the hand-off: the refiner UNet takes 5 time ids
+            base_calls = [x for x in calls if x[1]["time_ids"].shape[-1] == 6]
+            ref_calls = [x for x in calls if x[1]["time_ids"].shape[-1] == 5]
+            entry["refiner"] = dict(c["refiner"], unet_timesteps=[float(x[1]["timestep"]) for x in ref_calls],
+                                    unet_calls=len(ref_calls))
+            calls = base_calls
+        entry["unet_timesteps"] = [float(x[1]["timestep"]) for x in calls]
+        entry["unet_calls"] = len(calls)
         entry["latents"] = write_raw(f"{name}.latents.f32", lat, np.float32)
         Image.fromarray(u8, "RGB").save(REFS / f"{name}.png")
         entry["image"] = {"file": f"{name}.png", "width": u8.shape[1], "height": u8.shape[0], "format": "RGB8"}
