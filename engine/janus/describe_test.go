@@ -1,9 +1,14 @@
 package janus
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"image"
+	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -172,5 +177,74 @@ func TestDescribeBadInput(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || n != 1 {
 		t.Errorf("cancel after the first token: err %v after %d tokens", err, n)
+	}
+}
+
+// pngHeader returns the signature and IHDR chunk of a w×h RGB PNG: enough
+// for image.DecodeConfig, without pixel data.
+func pngHeader(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	chunk := append([]byte("IHDR"), ihdr...)
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+func TestDecodeImageBadInput(t *testing.T) {
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"text", []byte("hello, not an image"), "cannot decode"},
+		{"empty", nil, "cannot decode"},
+		{"huge", pngHeader(40000, 30000), "too large"},
+		{"tiny", pngHeader(1, 1), "1×1 is too small"},
+		{"truncated", pngHeader(64, 64), "damaged"},
+	}
+	for _, c := range cases {
+		_, err := DecodeImage(bytes.NewReader(c.data))
+		if !errors.Is(err, ErrBadImage) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want ErrBadImage mentioning %q", c.name, err, c.want)
+		}
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "broken.jpg")
+	os.WriteFile(path, []byte("\xff\xd8\xff\xe0 broken"), 0o644)
+	if _, err := LoadImage(path); !errors.Is(err, ErrBadImage) || !strings.Contains(err.Error(), path) {
+		t.Errorf("broken jpeg: %v", err)
+	}
+	if _, err := LoadImage(filepath.Join(dir, "missing.png")); err == nil || !strings.Contains(err.Error(), "missing.png") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestPreprocessShapes: tall, wide and tiny-aspect images are resized with
+// the long side at the model's size, centred, the rest background.
+func TestPreprocessShapes(t *testing.T) {
+	p := loadTiny(t, Options{})
+	S := p.Dims.VisionSize
+	bg := float32((float64(127)/255 - 0.5) / 0.5)
+	white := image.NewRGBA(image.Rect(0, 0, 10, 200)) // tall: 3×64 after resize → min 14 wide
+	for i := range white.Pix {
+		white.Pix[i] = 255
+	}
+	px, err := p.cfg.preprocess(white, S)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Width max(int(10/200*64), 14) = 14, centred at x = (64-14)/2 = 25.
+	for x := 0; x < S; x++ {
+		v := px[32*S+x]
+		inside := x >= 25 && x < 39
+		if inside && math.Abs(float64(v-1)) > 1e-6 || !inside && math.Abs(float64(v-bg)) > 1e-6 {
+			t.Fatalf("row 32, x %d: %v (inside %v)", x, v, inside)
+		}
 	}
 }
