@@ -29,8 +29,14 @@ static void dip_clear_outputs(const OrtApi* api, OrtIoBinding* b) { api->ClearBo
 static OrtStatus* dip_create_run_options(const OrtApi* api, OrtRunOptions** out) { return api->CreateRunOptions(out); }
 static void dip_release_run_options(const OrtApi* api, OrtRunOptions* ro) { api->ReleaseRunOptions(ro); }
 static OrtStatus* dip_terminate(const OrtApi* api, OrtRunOptions* ro) { return api->RunOptionsSetTerminate(ro); }
-static OrtStatus* dip_run_binding(const OrtApi* api, OrtSession* s, const OrtRunOptions* ro, const OrtIoBinding* b) {
-	return api->RunWithBinding(s, ro, b);
+// dip_run_binding waits for input copies to the device, runs, and waits for
+// the outputs (no-ops on the CPU; on CUDA the copies may be asynchronous).
+static OrtStatus* dip_run_binding(const OrtApi* api, OrtSession* s, const OrtRunOptions* ro, OrtIoBinding* b) {
+	OrtStatus* st = api->SynchronizeBoundInputs(b);
+	if (st) return st;
+	st = api->RunWithBinding(s, ro, b);
+	if (st) return st;
+	return api->SynchronizeBoundOutputs(b);
 }
 
 // dip_bound_outputs returns the bound output values and their names
