@@ -370,43 +370,103 @@ func (p *Pipeline) readDims() error {
 	d.Layers = layers
 	past, _ := lm.Info.Input("past_key_values.0.key")
 	var problems []string
-	dim := func(graph string, t ort.TensorInfo, ok bool, axis int, what string) int {
-		if !ok || len(t.Shape) <= axis || t.Shape[axis].Value <= 0 {
-			problems = append(problems, fmt.Sprintf("%s %s dim %d (%s) is not a fixed size", graph, t.Name, axis, what))
-			return 0
+	// A dimension comes from the graph; where the export left it symbolic,
+	// from the JSON files beside it (fallback > 0).
+	dim := func(graph string, t ort.TensorInfo, ok bool, axis int, what string, fallback int) int {
+		if ok && len(t.Shape) > axis && t.Shape[axis].Value > 0 {
+			return int(t.Shape[axis].Value)
 		}
-		return int(t.Shape[axis].Value)
+		if fallback > 0 {
+			return fallback
+		}
+		problems = append(problems, fmt.Sprintf("%s %s dim %d (%s) is not a fixed size and config.json does not give it",
+			graph, t.Name, axis, what))
+		return 0
 	}
-	d.KVHeads = dim("language_model", past, true, 1, "KV heads")
-	d.HeadDim = dim("language_model", past, true, 3, "head size")
+	f := p.readFallbacks()
 	t, ok := lm.Info.Input("inputs_embeds")
-	d.Hidden = dim("language_model", t, ok, 2, "hidden size")
+	d.Hidden = dim("language_model", t, ok, 2, "hidden size", f.hidden)
+	headDim := 0
+	if f.heads > 0 && d.Hidden > 0 {
+		headDim = d.Hidden / f.heads
+	}
+	d.KVHeads = dim("language_model", past, true, 1, "KV heads", f.kvHeads)
+	d.HeadDim = dim("language_model", past, true, 3, "head size", max(f.headDim, headDim))
 	t, ok = comps["lm_head"].Info.Output("logits")
-	d.Vocab = dim("lm_head", t, ok, 2, "vocabulary")
+	d.Vocab = dim("lm_head", t, ok, 2, "vocabulary", f.vocab)
 	t, ok = comps["gen_head"].Info.Output("logits")
-	d.Codebook = dim("gen_head", t, ok, 2, "codebook size")
+	d.Codebook = dim("gen_head", t, ok, 2, "codebook size", f.codebook)
 	t, ok = comps["image_decode"].Info.Input("generated_tokens")
-	d.ImageTokens = dim("image_decode", t, ok, 1, "image tokens")
-	t, ok = comps["image_decode"].Info.Output("decoded_image")
-	d.ImageSize = dim("image_decode", t, ok, 3, "image size")
+	d.ImageTokens = dim("image_decode", t, ok, 1, "image tokens", f.imageTokens)
 	t, ok = comps["prepare_inputs_embeds"].Info.Input("pixel_values")
-	d.VisionSize = dim("prepare_inputs_embeds", t, ok, 4, "input image size")
+	d.VisionSize = dim("prepare_inputs_embeds", t, ok, 4, "input image size", f.visionSize)
 	for _, g := range []string{"lm_head", "gen_head"} {
 		t, ok := comps[g].Info.Input("hidden_states")
-		if w := dim(g, t, ok, 2, "hidden size"); w != 0 && d.Hidden != 0 && w != d.Hidden {
+		if w := dim(g, t, ok, 2, "hidden size", d.Hidden); w != 0 && d.Hidden != 0 && w != d.Hidden {
 			problems = append(problems, fmt.Sprintf("%s takes hidden size %d but language_model has %d", g, w, d.Hidden))
 		}
 	}
-	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "; "))
-	}
 	for d.ImageGrid*d.ImageGrid < d.ImageTokens {
 		d.ImageGrid++
+	}
+	t, ok = comps["image_decode"].Info.Output("decoded_image")
+	d.ImageSize = dim("image_decode", t, ok, 3, "image size", 16*d.ImageGrid) // VQ-16: 16 px a token
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
 	}
 	if d.ImageGrid*d.ImageGrid != d.ImageTokens {
 		return fmt.Errorf("graph image_decode takes %d tokens, not a square grid", d.ImageTokens)
 	}
 	return nil
+}
+
+// fallbacks are dimensions from the JSON files, for exports whose graphs
+// leave them symbolic (0 = not given).
+type fallbacks struct {
+	hidden, heads, kvHeads, headDim, vocab, codebook, imageTokens, visionSize int
+}
+
+func (p *Pipeline) readFallbacks() fallbacks {
+	var f fallbacks
+	read := func(name string, v any) {
+		if path, ok := p.Layout.Files[name]; ok {
+			if b, err := os.ReadFile(path); err == nil {
+				json.Unmarshal(b, v) // best effort: readConfig reports bad files
+			}
+		}
+	}
+	var cfg struct {
+		Language struct {
+			Hidden  int `json:"hidden_size"`
+			Heads   int `json:"num_attention_heads"`
+			KVHeads int `json:"num_key_value_heads"`
+			HeadDim int `json:"head_dim"`
+			Vocab   int `json:"vocab_size"`
+		} `json:"language_config"`
+		GenHead struct {
+			Params struct {
+				Size int `json:"image_token_size"`
+			} `json:"params"`
+		} `json:"gen_head_config"`
+	}
+	read("config.json", &cfg)
+	lc := cfg.Language
+	f.hidden, f.heads, f.kvHeads, f.headDim, f.vocab = lc.Hidden, lc.Heads, lc.KVHeads, lc.HeadDim, lc.Vocab
+	if f.kvHeads == 0 {
+		f.kvHeads = f.heads
+	}
+	f.codebook = cfg.GenHead.Params.Size
+	var gen struct {
+		N int `json:"num_image_tokens"`
+	}
+	read("generation_config.json", &gen)
+	f.imageTokens = gen.N
+	var pre struct {
+		Size int `json:"image_size"`
+	}
+	read("preprocessor_config.json", &pre)
+	f.visionSize = pre.Size
+	return f
 }
 
 // readConfig reads config.json, processor_config.json and

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"diptych/engine/models"
 	"diptych/engine/ort"
 )
 
@@ -286,5 +287,47 @@ func TestGenerateSampling(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || n != 3 {
 		t.Fatalf("cancel at token 3: %v after %d reports", err, n)
+	}
+}
+
+// TestDimsFromConfigWhenSymbolic: an export whose graphs leave sizes
+// symbolic gets them from config.json / generation_config.json /
+// preprocessor_config.json; without those it is an error naming the dim.
+func TestDimsFromConfigWhenSymbolic(t *testing.T) {
+	want := loadTiny(t, Options{}).Dims
+	l, err := models.Detect(tinyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	symbolic := func(list []ort.TensorInfo) {
+		for i := range list {
+			shape := append([]ort.Dim(nil), list[i].Shape...)
+			for j := 1; j < len(shape); j++ {
+				shape[j] = ort.Dim{Value: -1, Param: "d"}
+			}
+			list[i].Shape = shape
+		}
+	}
+	for g, c := range l.Components {
+		c.Info.Inputs = append([]ort.TensorInfo(nil), c.Info.Inputs...)
+		c.Info.Outputs = append([]ort.TensorInfo(nil), c.Info.Outputs...)
+		symbolic(c.Info.Inputs)
+		symbolic(c.Info.Outputs)
+		l.Components[g] = c
+	}
+	p := &Pipeline{Layout: l}
+	if err := p.readDims(); err != nil {
+		t.Fatal(err)
+	}
+	got := p.Dims
+	got.VisionTokens, got.Context = want.VisionTokens, want.Context // set by readConfig
+	if got != want {
+		t.Fatalf("dims from config %+v\nwant %+v", got, want)
+	}
+	delete(l.Files, "config.json")
+	p = &Pipeline{Layout: l}
+	err = p.readDims()
+	if err == nil || !strings.Contains(err.Error(), "language_model inputs_embeds dim 2 (hidden size) is not a fixed size") {
+		t.Fatalf("no config: %v", err)
 	}
 }
