@@ -37,17 +37,19 @@ grep -q "^## \[$base\]" CHANGELOG.md ||
   { echo "build_deb: CHANGELOG.md has no '## [$base]' section (FyneApp.toml says $base)" >&2; exit 1; }
 
 # deb_version maps git describe output onto a Debian version:
-#   v1.2.3 -> 1.2.3;  v1.2.3-4-gabc1234 -> 1.2.3+git4.gabc1234;  abc1234 (no tag) -> <base>~gabc1234
+#   v1.2.3 -> 1.2.3;  v1.2.3-4-gabc1234 -> 1.2.3+git4.gabc1234;  v1.3.0-rc1 -> 1.3.0~rc1;  abc1234 (no tag) -> <base>~gabc1234
 #   (~ sorts before the release);  a -dirty suffix becomes +dirty / .dirty.
 deb_version() {
   local v=$1 dirty=""
   case "$v" in *-dirty) dirty=dirty; v=${v%-dirty} ;; esac
-  if [[ $v =~ ^v?([0-9][0-9A-Za-z.]*)-([0-9]+)-(g[0-9a-f]+)$ ]]; then
-    v="${BASH_REMATCH[1]}+git${BASH_REMATCH[2]}.${BASH_REMATCH[3]}${dirty:+.$dirty}"
-  elif [[ $v =~ ^v?([0-9][0-9A-Za-z.]*)$ ]]; then
-    v="${BASH_REMATCH[1]}${dirty:++$dirty}"
-  elif [[ $v =~ ^[0-9a-f]{4,}$ ]]; then
+  if [[ $v =~ ^[0-9a-f]{7,40}$ ]]; then
     v="$base~g$v${dirty:+.$dirty}"
+  elif [[ $v =~ ^v?([0-9][0-9A-Za-z.-]*)-([0-9]+)-(g[0-9a-f]+)$ ]]; then
+    local tag=${BASH_REMATCH[1]//-/\~}
+    v="$tag+git${BASH_REMATCH[2]}.${BASH_REMATCH[3]}${dirty:+.$dirty}"
+  elif [[ $v =~ ^v?([0-9][0-9A-Za-z.-]*)$ ]]; then
+    local tag=${BASH_REMATCH[1]//-/\~}
+    v="$tag${dirty:++$dirty}"
   else
     v="$base~${v//[^0-9A-Za-z.]/.}"
   fi
@@ -124,10 +126,10 @@ Priority: optional
 Description: Stable Diffusion XL and Janus-Pro offline, side by side
  Diptych is an offline desktop studio that runs the ONNX exports of Stable
  Diffusion XL and DeepSeek Janus-Pro on this machine and shows them side by
- side. It bundles the CPU build of ONNX Runtime; `diptych models runtime --gpu`
+ side. It bundles the CPU build of ONNX Runtime; "diptych models runtime --gpu"
  installs the GPU build, which needs the NVIDIA driver, CUDA 12/13 and cuDNN 9.
  .
- No model weights are included: `diptych models pull` downloads them.
+ No model weights are included: "diptych models pull" downloads them.
 EOF
 
 mkdir -p "$OUT_DIR"
