@@ -615,10 +615,31 @@ def main() -> None:
             },
         },
         "onnx_component_max_abs_diff_all_cases": worst_all,
+        "token_ids": token_table(models, CASES),
         "cases": manifest_cases,
     }
     tiny.write_json(REFS / "manifest.json", manifest)
     print(f"wrote {len(manifest_cases)} cases to {REFS}")
+
+
+def token_table(models: Models, cases: list[dict]) -> dict:
+    """Padded ids (77) of every prompt string used, for both tokenizers, as the pipelines tokenize."""
+    texts = []
+    for c in cases:
+        for k in ("prompt", "prompt_2", "negative_prompt", "negative_prompt_2"):
+            if c[k] is not None and c[k] not in texts:
+                texts.append(c[k])
+    if "" not in texts:
+        texts.append("")
+    out = {}
+    for t in texts:
+        row = {}
+        for name in ("tokenizer", "tokenizer_2"):
+            tok = getattr(models.base, name)
+            ids = tok(t, padding="max_length", max_length=tok.model_max_length, truncation=True).input_ids
+            row[name] = [int(i) for i in ids]
+        out[t] = row
+    return out
 
 
 def rng_notes(c: dict) -> str:
