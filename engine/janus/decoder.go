@@ -12,6 +12,8 @@ import (
 // session runs (CUDA memory on a GPU, CPU memory otherwise) through an
 // IoBinding, and are bound as they are as the next step's past_key_values.*:
 // no copy through Go memory, and on a GPU the cache never leaves the device.
+// (The CPU path is what the tests run; the CUDA path uses the same calls
+// with "Cuda" memory info and has not been run on a GPU yet.)
 type lmRun struct {
 	p      *Pipeline
 	b      *ort.Binding
@@ -117,8 +119,10 @@ func (r *lmRun) step(ctx context.Context, embeds []float32, S int) ([]float32, e
 		return nil, err
 	}
 	// Drop the binding's reference to the old cache now rather than at the
-	// next step, so two caches do not stay alive between steps.
+	// next step, so two caches do not stay alive between steps, and unbind
+	// the host tensors, which are destroyed when this step returns.
 	r.b.ClearInputs()
+	r.b.ClearOutputs()
 	if h := outs["hidden_states"]; h != nil {
 		h.Release()
 	}
