@@ -169,7 +169,7 @@ func Load(dir string, o Options) (*Pipeline, error) {
 	if err := p.readConfig(); err != nil {
 		return nil, err
 	}
-	tok, err := loadTokenizer(l.Files["tokenizer.json"])
+	tok, err := tokenizer.LoadHF(l.Files["tokenizer.json"])
 	if err != nil {
 		return nil, fmt.Errorf("load janus tokenizer: %w", err)
 	}

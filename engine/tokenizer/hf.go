@@ -1107,11 +1107,18 @@ func matchSpans(s string, matches [][2]int, invert bool) []span {
 	return out
 }
 
-// digitSpans marks every numeric character as its own match.
+// digitSpans marks every numeric character as its own match and keeps each
+// run of other characters whole, like the Rust Digits pre-tokenizer's
+// split on a character predicate.
 func digitSpans(s string) []span {
 	var out []span
 	for i, r := range s {
-		out = append(out, span{i, i + utf8.RuneLen(r), unicode.IsNumber(r)})
+		num := unicode.IsNumber(r)
+		if n := len(out); !num && n > 0 && !out[n-1].match {
+			out[n-1].end = i + utf8.RuneLen(r)
+			continue
+		}
+		out = append(out, span{i, i + utf8.RuneLen(r), num})
 	}
 	return out
 }

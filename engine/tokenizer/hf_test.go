@@ -533,6 +533,9 @@ func TestHFPreTokenizers(t *testing.T) {
 		// Digits: any Unicode number (here a fullwidth 3) counts.
 		{`{"type": "Digits", "individual_digits": true}`, "a12b３", []string{"a", "1", "2", "b", "３"}},
 		{`{"type": "Digits", "individual_digits": false}`, "a12b３", []string{"a", "12", "b", "３"}},
+		// Runs of other characters stay whole (HF splits on a char predicate).
+		{`{"type": "Digits", "individual_digits": true}`, "ab12cd 3x", []string{"ab", "1", "2", "cd ", "3", "x"}},
+		{`{"type": "Digits", "individual_digits": false}`, "hello 2026 world", []string{"hello ", "2026", " world"}},
 		// ByteLevel: space → Ġ, newline → Ċ; without the regex only the
 		// prefix space is added.
 		{`{"type": "ByteLevel", "add_prefix_space": true, "use_regex": false}`, "hi  there", []string{"ĠhiĠĠthere"}},
