@@ -156,17 +156,16 @@ func Bench(ctx context.Context, eng Engine, req BenchRequest, progress func(Benc
 				break
 			}
 			warm := k < req.Warmup
-			var report func(Progress)
-			if progress != nil {
-				run, runs := k+1, req.Warmup
-				if !warm {
-					run, runs = k-req.Warmup+1, req.Runs
-				}
-				report = func(p Progress) {
+			run, runs := k+1, req.Warmup
+			if !warm {
+				run, runs = k-req.Warmup+1, req.Runs
+			}
+			report := func(p Progress) {
+				if progress != nil {
 					progress(BenchProgress{Case: ci, Cases: len(req.Cases), Run: run, Runs: runs, Warmup: warm, Request: c, Progress: p})
 				}
-				report(Progress{Stage: "start"})
 			}
+			report(Progress{Stage: "start"})
 			var res Result
 			res, err = eng.Generate(ctx, c, report)
 			if err == nil && len(res.Images) == 0 {

@@ -127,9 +127,10 @@ func Compare(ctx context.Context, eng Engine, lib Library, req CompareRequest, p
 	run := func(label string, r Request, draft *CompareSide) {
 		i := len(out.Sides)
 		side := CompareSide{Label: label, Request: r}
-		var report func(Progress)
-		if progress != nil {
-			report = func(p Progress) { progress(CompareProgress{Side: label, Index: i, Sides: sides, Progress: p}) }
+		report := func(p Progress) {
+			if progress != nil {
+				progress(CompareProgress{Side: label, Index: i, Sides: sides, Progress: p})
+			}
 		}
 		if draft != nil {
 			side.Result, side.Err = refineDraft(ctx, eng, draft, &side.Request, strength, report)

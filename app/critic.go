@@ -81,11 +81,10 @@ func CriticQuestion(prompt string) string {
 	p := strings.Join(strings.Fields(prompt), " ")
 	p = strings.TrimRightFunc(p, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
 	// Lower-case a capitalised first word ("A fox" → "a fox") but keep
-	// acronyms and names in capitals ("NASA", "I").
-	if r, n := utf8.DecodeRuneInString(p); unicode.IsUpper(r) {
-		if next, _ := utf8.DecodeRuneInString(p[n:]); unicode.IsLower(next) {
-			p = string(unicode.ToLower(r)) + p[n:]
-		}
+	// acronyms and "I" ("NASA rocket").
+	word, _, _ := strings.Cut(p, " ")
+	if r, n := utf8.DecodeRuneInString(word); unicode.IsUpper(r) && word != "I" && strings.ToLower(word[n:]) == word[n:] {
+		p = string(unicode.ToLower(r)) + p[n:]
 	}
 	return "Does this image show " + p + "? Answer yes or no."
 }

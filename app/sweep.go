@@ -176,6 +176,9 @@ type SweepRequest struct {
 	Critic      Describer
 	CriticModel string
 	AppVersion  string
+	// Warmup runs the first point once at one step before the sweep,
+	// unsaved, so that loading the model is not counted in the first cell.
+	Warmup bool
 }
 
 // SweepCell is one finished (or failed) point.
@@ -245,6 +248,18 @@ func Sweep(ctx context.Context, eng Engine, lib Library, req SweepRequest, progr
 	}
 	out := SweepResult{Group: g, Plan: req.Plan}
 	var errs []error
+	if req.Warmup {
+		w := base
+		pt := req.Plan.Points[0]
+		w.Width, w.Height, w.Steps, w.PreviewEvery = pt.Width, pt.Height, 1, 0
+		if progress != nil {
+			progress(SweepProgress{Cell: -1, Cells: len(req.Plan.Points), Point: pt, Progress: Progress{Stage: "warm-up"}})
+		}
+		if _, err := eng.Generate(ctx, w, func(Progress) {}); err != nil {
+			// The cells will fail the same way and say so; go on.
+			errs = append(errs, fmt.Errorf("warm-up: %w", err))
+		}
+	}
 	for i, pt := range req.Plan.Points {
 		if ctx.Err() != nil {
 			errs = append(errs, fmt.Errorf("sweep stopped after %d of %d cells: %w", i, len(req.Plan.Points), ctx.Err()))
@@ -253,9 +268,8 @@ func Sweep(ctx context.Context, eng Engine, lib Library, req SweepRequest, progr
 		r := base
 		r.Width, r.Height, r.Steps = pt.Width, pt.Height, pt.Steps
 		c := SweepCell{Point: pt, Request: r}
-		var report func(Progress)
-		if progress != nil {
-			report = func(p Progress) {
+		report := func(p Progress) {
+			if progress != nil {
 				progress(SweepProgress{Cell: i, Cells: len(req.Plan.Points), Point: pt, Progress: p})
 			}
 		}
