@@ -2,14 +2,277 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"diptych/app"
+	"diptych/engine/models"
+	"diptych/gallery"
 )
 
-// runCompare is not built yet.
+// studyFlags are the flags compare, sweep and bench share: the per-model
+// options of generate (less the ones named in skip) and the model folders.
+type studyFlags struct {
+	gen      generateFlags
+	sdxlDir  string
+	janusDir string
+}
+
+// register adds the shared flags to fs, leaving out the generate flags in skip.
+func (s *studyFlags) register(fs *flag.FlagSet, skip ...string) {
+	s.gen.register(filteredFlags{fs: fs, skip: skip})
+	fs.StringVar(&s.sdxlDir, "sdxl-dir", "", "SDXL base folder (default: the installed SDXL model)")
+	fs.StringVar(&s.janusDir, "janus-dir", "", "Janus-Pro folder (default: the installed Janus-Pro model)")
+	fs.StringVar(&s.gen.library, "library", "", "history library folder (default: the user's library)")
+	fs.BoolVar(&s.gen.quiet, "quiet", false, "no progress bar")
+}
+
+// filteredFlags registers every flag except those in skip (compare has no
+// --model, sweep's --steps is a list, ...).
+type filteredFlags struct {
+	fs   *flag.FlagSet
+	skip []string
+}
+
+func (f filteredFlags) StringVar(p *string, name, value, usage string) {
+	if !slices.Contains(f.skip, name) {
+		f.fs.StringVar(p, name, value, usage)
+	} else {
+		*p = value
+	}
+}
+
+func (f filteredFlags) Int64Var(p *int64, name string, value int64, usage string) {
+	if !slices.Contains(f.skip, name) {
+		f.fs.Int64Var(p, name, value, usage)
+	} else {
+		*p = value
+	}
+}
+
+func (f filteredFlags) IntVar(p *int, name string, value int, usage string) {
+	if !slices.Contains(f.skip, name) {
+		f.fs.IntVar(p, name, value, usage)
+	} else {
+		*p = value
+	}
+}
+
+func (f filteredFlags) Float64Var(p *float64, name string, value float64, usage string) {
+	if !slices.Contains(f.skip, name) {
+		f.fs.Float64Var(p, name, value, usage)
+	} else {
+		*p = value
+	}
+}
+
+func (f filteredFlags) BoolVar(p *bool, name string, value bool, usage string) {
+	if !slices.Contains(f.skip, name) {
+		f.fs.BoolVar(p, name, value, usage)
+	} else {
+		*p = value
+	}
+}
+
+// requests splits the generate options into an SDXL and a Janus request.
+func (s *studyFlags) requests(fs *flag.FlagSet) (sdxl, janus app.Request) {
+	r := s.gen.req
+	r.InitImage, r.Images = "", 1
+	if !flagGiven(fs, "refiner-dir") {
+		r.SwitchAt = 0
+	}
+	sdxl, janus = r, r
+	sdxl.Model, sdxl.ModelDir = app.ModelSDXL, s.sdxlDir
+	janus.Model, janus.ModelDir = app.ModelJanus, s.janusDir
+	sdxl.Strength = 0
+	return sdxl, janus
+}
+
+// modelDir is the folder given for a model, checked, else the installed one.
+func (c *cli) modelDir(given string, kind models.Kind, flagName string) (string, error) {
+	if given != "" {
+		if err := app.CheckModelDir(given, kind); err != nil {
+			return "", fmt.Errorf("--%s: %w", flagName, err)
+		}
+		return given, nil
+	}
+	settings, _ := c.settings()
+	dir, err := app.FindModelDir(c.modelDirs(settings), kind)
+	if err != nil {
+		return "", fmt.Errorf("%w (or give --%s DIR)", err, flagName)
+	}
+	return dir, nil
+}
+
+// studyEngine opens the local engine with the user's runtime settings.
+func (c *cli) studyEngine() *app.LocalEngine {
+	settings, _ := c.settings()
+	return app.NewLocalEngine(app.LocalOptions{Locate: app.LocateRuntime(c.ortLibPath(settings))})
+}
+
+// openLibrary opens --library, else the settings' library, else the default.
+func (c *cli) openLibrary(ctx context.Context, flagValue string) (*gallery.Store, error) {
+	root, err := libraryRoot(c, flagValue)
+	if err != nil {
+		return nil, err
+	}
+	st, err := gallery.Open(ctx, root)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	return st, nil
+}
+
+// writePNG writes img to path, creating its folder.
+func writePNG(path string, img image.Image) error {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// checkPNGPath refuses an output that is not a .png file name.
+func checkPNGPath(out string) error {
+	if !strings.EqualFold(filepath.Ext(out), ".png") {
+		return fmt.Errorf("%w: --out %q: expected a file name ending in .png", errUsage, out)
+	}
+	return nil
+}
+
+// labelledBar prefixes a progress bar's stage with the running part's name
+// and starts a new bar line when the part changes.
+type labelledBar struct {
+	c     *cli
+	quiet bool
+	bar   *progressBar
+	part  string
+}
+
+func (l *labelledBar) update(part string, p app.Progress) {
+	if l.bar == nil || part != l.part {
+		l.done()
+		l.bar, l.part = newProgressBar(l.c, l.quiet), part
+	}
+	p.Stage = part + " " + p.Stage
+	l.bar.update(p)
+}
+
+func (l *labelledBar) done() {
+	if l.bar != nil {
+		l.bar.done()
+		l.bar = nil
+	}
+}
+
 func runCompare(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("compare", "", "diptych compare (not built yet)")
+	fs := c.newFlagSet("compare", "--prompt P [--seed N] [--sdxl-dir DIR] [--janus-dir DIR] [--hybrid [--strength S]] [--critic] [--out FILE.png] [options]",
+		"Run SDXL and Janus-Pro on the same prompt and seed, one after the other, store both as one pair in the\n"+
+			"history and write a side-by-side PNG with each image's model, settings, time and peak memory under it.\n"+
+			"--hybrid adds \"Janus draft -> SDXL refine\": the Janus image upscaled (Lanczos) and refined by SDXL\n"+
+			"image-to-image at --strength. --critic asks Janus whether each image shows the prompt, and for a caption.")
+	var s studyFlags
+	s.register(fs, "model", "model-dir", "init-image", "images")
+	hybrid := fs.Bool("hybrid", false, "also refine the Janus image with SDXL image-to-image (strength: --strength, default 0.5)")
+	critic := fs.Bool("critic", false, "ask Janus whether each image shows the prompt and for a caption; stored with the images")
+	out := fs.String("out", "", "side-by-side PNG (default: compare-GROUP.png)")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	return errors.New("compare is not built yet")
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q (flags only)", errUsage, fs.Args())
+	}
+	if strings.TrimSpace(s.gen.req.Prompt) == "" {
+		return fmt.Errorf("%w: --prompt is required and must not be empty", errUsage)
+	}
+	if *out != "" {
+		if err := checkPNGPath(*out); err != nil {
+			return err
+		}
+	}
+	strength := app.DefaultHybridStrength
+	if flagGiven(fs, "strength") {
+		if !*hybrid {
+			return fmt.Errorf("%w: --strength applies to --hybrid only", errUsage)
+		}
+		strength = s.gen.req.Strength
+		if !(strength > 0 && strength <= 1) {
+			return fmt.Errorf("%w: --strength %g: expected a value in (0, 1]", errUsage, strength)
+		}
+	}
+	var err error
+	if s.sdxlDir, err = c.modelDir(s.sdxlDir, models.KindSDXLBase, "sdxl-dir"); err != nil {
+		return err
+	}
+	if s.janusDir, err = c.modelDir(s.janusDir, models.KindJanus, "janus-dir"); err != nil {
+		return err
+	}
+	sdxl, janus := s.requests(fs)
+	req := app.CompareRequest{SDXL: sdxl, Janus: janus, Hybrid: *hybrid, HybridStrength: strength, AppVersion: version}
+
+	lib, err := c.openLibrary(ctx, s.gen.library)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	eng := c.studyEngine()
+	defer eng.Close()
+	if *critic {
+		req.Critic = app.JanusDescriber(eng, s.janusDir, sdxl.Device)
+		req.CriticModel = filepath.Base(filepath.Clean(s.janusDir))
+	}
+	bar := &labelledBar{c: c, quiet: s.gen.quiet}
+	res, runErr := app.Compare(ctx, eng, lib, req, func(p app.CompareProgress) { bar.update(p.Side, p.Progress) })
+	bar.done()
+	if len(res.Sides) == 0 {
+		return runErr
+	}
+	path := *out
+	if path == "" {
+		path = fmt.Sprintf("compare-%d.png", res.Group.ID)
+	}
+	if err := writePNG(path, res.Sheet()); err != nil {
+		return err
+	}
+	printCompare(c, res, path)
+	return runErr
+}
+
+// printCompare prints one line per side and the critic's answers.
+func printCompare(c *cli, res app.CompareResult, path string) {
+	fmt.Fprintf(c.stdout, "wrote %s (seed %d; history group #%d, %s)\n", path, res.Sides[0].Request.Seed, res.Group.ID, res.Group.Kind)
+	for _, s := range res.Sides {
+		g := s.Generation
+		if s.Err != nil {
+			fmt.Fprintf(c.stdout, "  %-14s failed: %v (history #%d)\n", s.Label, s.Err, g.ID)
+			continue
+		}
+		line := fmt.Sprintf("  %-14s %-18s %4dx%-4d %8.3fs  peak %d MB", s.Label, g.Model, g.Width, g.Height,
+			s.Result.Total.Seconds(), s.Result.PeakRSSMB)
+		if s.Result.PeakGPUMB > 0 {
+			line += fmt.Sprintf(", GPU %d MB", s.Result.PeakGPUMB)
+		}
+		fmt.Fprintf(c.stdout, "%s  %s  history #%d\n", line, s.Result.Device, g.ID)
+		if v := s.Critic; v != nil {
+			fmt.Fprintf(c.stdout, "  %-14s critic: %s (%q); caption: %q\n", "", v.Match, v.Answer, v.Caption)
+		}
+	}
 }
