@@ -272,7 +272,15 @@ func printCompare(c *cli, res app.CompareResult, path string) {
 		}
 		fmt.Fprintf(c.stdout, "%s  %s  history #%d\n", line, s.Result.Device, g.ID)
 		if v := s.Critic; v != nil {
-			fmt.Fprintf(c.stdout, "  %-14s critic: %s (%q); caption: %q\n", "", v.Match, v.Answer, v.Caption)
+			fmt.Fprintf(c.stdout, "  %-14s critic: %s (%q); caption: %q\n", "", v.Match, clip(v.Answer, 60), clip(v.Caption, 160))
 		}
 	}
+}
+
+// clip shortens s to n runes, ending with "…" when cut.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

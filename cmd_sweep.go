@@ -70,11 +70,15 @@ func runSweep(ctx context.Context, c *cli, args []string) error {
 	out := fs.String("out", "", "contact sheet PNG (required)")
 	critic := fs.Bool("critic", false, "score every image with Janus-Pro after the sweep (needs --janus-dir or an installed Janus-Pro)")
 	noWarmup := fs.Bool("no-warmup", false, "do not run one untimed step first (model loading then counts in the first cell)")
+	scoreGroup := fs.Int64("score-group", 0, "generate nothing: score every image of this history group (an earlier sweep or compare) with Janus-Pro")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q (flags only)", errUsage, fs.Args())
+	}
+	if *scoreGroup != 0 {
+		return scoreSweepGroup(ctx, c, &s, *scoreGroup)
 	}
 	if *out == "" {
 		return fmt.Errorf("%w: --out FILE.png is required", errUsage)
@@ -134,8 +138,35 @@ func runSweep(ctx context.Context, c *cli, args []string) error {
 		res.Cells[0].Request.Seed, res.Group.ID, table)
 	for _, cell := range res.Cells {
 		if v := cell.Critic; v != nil {
-			fmt.Fprintf(c.stdout, "critic %s: %s (%q); caption: %q\n", cell.Point, v.Match, v.Answer, v.Caption)
+			fmt.Fprintf(c.stdout, "critic %s: %s (%q); caption: %q\n", cell.Point, v.Match, clip(v.Answer, 60), clip(v.Caption, 160))
 		}
 	}
 	return runErr
+}
+
+// scoreSweepGroup is the critic's batch form over a stored group.
+func scoreSweepGroup(ctx context.Context, c *cli, s *studyFlags, group int64) error {
+	if group < 0 {
+		return fmt.Errorf("%w: --score-group %d: expected a history group id", errUsage, group)
+	}
+	dir, err := c.modelDir(s.janusDir, models.KindJanus, "janus-dir")
+	if err != nil {
+		return err
+	}
+	lib, err := c.openLibrary(ctx, s.gen.library)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	eng := c.studyEngine()
+	defer eng.Close()
+	vs, err := app.CritiqueGroup(ctx, app.JanusDescriber(eng, dir, s.gen.req.Device), lib, group, filepath.Base(filepath.Clean(dir)))
+	for _, v := range vs {
+		fmt.Fprintf(c.stdout, "#%d: %s (%q); caption: %q\n", v.GenerationID, v.Match, clip(v.Answer, 60), clip(v.Caption, 160))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "scored %d images of group #%d; the answers are in the history (searchable)\n", len(vs), group)
+	return nil
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"diptych/gallery"
 )
 
 func TestSweepGridEndToEnd(t *testing.T) {
@@ -84,5 +87,34 @@ func TestSweepBadInput(t *testing.T) {
 		if code != c.code || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errOut, c.code, c.want)
 		}
+	}
+}
+
+func TestSweepScoreGroupLater(t *testing.T) {
+	home := isolate(t)
+	lib := filepath.Join(home, "lib")
+	code, stdout, errOut := runCLI(t, "sweep", "--sdxl-dir", "testdata/sdxl/base", "--prompt", "a fox", "--seed", "2",
+		"--pairs", "64:1,64:2", "--device", "cpu", "--quiet", "--out", filepath.Join(home, "s.png"), "--library", lib)
+	if code != 0 {
+		t.Fatalf("sweep exit %d: %s %s", code, stdout, errOut)
+	}
+	code, stdout, errOut = runCLI(t, "sweep", "--score-group", "1", "--janus-dir", "testdata/janus/tiny", "--device", "cpu", "--library", lib)
+	if code != 0 || !strings.Contains(stdout, "scored 2 images of group #1") || !strings.Contains(stdout, "#1: ") || !strings.Contains(stdout, "#2: ") {
+		t.Fatalf("score exit %d:\n%s\n%s", code, stdout, errOut)
+	}
+	st, err := gallery.Open(context.Background(), lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, id := range []int64{1, 2} {
+		g, err := st.Get(context.Background(), id)
+		if err != nil || len(g.Captions) != 2 {
+			t.Fatalf("#%d captions %+v %v", id, g.Captions, err)
+		}
+	}
+	code, _, errOut = runCLI(t, "sweep", "--score-group", "99", "--janus-dir", "testdata/janus/tiny", "--library", lib)
+	if code != 1 || !strings.Contains(errOut, "group 99 has no generations") {
+		t.Fatalf("missing group: exit %d %q", code, errOut)
 	}
 }
