@@ -87,23 +87,41 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 		return errors.New("no model to benchmark: install SDXL or Janus-Pro, or give --sdxl-dir / --janus-dir")
 	}
 	sdxl, janus := s.requests(fs)
-	cases := app.BenchCases(run, sdxl, janus, plan.Points)
-	eng := c.studyEngine()
-	defer eng.Close()
 	bar := &labelledBar{c: c, quiet: s.gen.quiet}
 	w := *warmup
 	if w == 0 {
 		w = -1 // BenchRequest: -1 means none
 	}
-	rep, runErr := app.Bench(ctx, eng, app.BenchRequest{Cases: cases, Runs: *runs, Warmup: w}, func(p app.BenchProgress) {
-		part := fmt.Sprintf("%d/%d %s run %d/%d", p.Case+1, p.Cases, p.Request.Model, p.Run, p.Runs)
-		if p.Warmup {
-			part = fmt.Sprintf("%d/%d %s warm-up", p.Case+1, p.Cases, p.Request.Model)
+	// Each model gets a fresh engine, closed before the next model loads,
+	// so that one model's weights do not count in the other's peak memory.
+	var rep app.BenchReport
+	var errs []error
+	for _, m := range run {
+		eng := c.studyEngine()
+		r, err := app.Bench(ctx, eng, app.BenchRequest{Cases: app.BenchCases([]app.Model{m}, sdxl, janus, plan.Points),
+			Runs: *runs, Warmup: w}, func(p app.BenchProgress) {
+			part := fmt.Sprintf("%s %d/%d run %d/%d", p.Request.Model, p.Case+1, p.Cases, p.Run, p.Runs)
+			if p.Warmup {
+				part = fmt.Sprintf("%s %d/%d warm-up", p.Request.Model, p.Case+1, p.Cases)
+			}
+			if p.Progress.Stage != "start" {
+				bar.update(part, p.Progress)
+			}
+		})
+		eng.Close()
+		if rep.Rows == nil {
+			rep = r
+		} else {
+			rep.Rows = append(rep.Rows, r.Rows...)
 		}
-		if p.Progress.Stage != "start" {
-			bar.update(part, p.Progress)
+		if err != nil {
+			errs = append(errs, err)
 		}
-	})
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	runErr := errors.Join(errs...)
 	bar.done()
 	if len(rep.Rows) == 0 {
 		return runErr
