@@ -74,6 +74,8 @@ type Result struct {
 	Seed      int64         `json:"seed"`
 	Timings   []StageTiming `json:"timings"`
 	Total     time.Duration `json:"total_ns"`
+	// ModelTime is the part of Total spent inside ONNX Runtime runs (SDXL).
+	ModelTime time.Duration `json:"model_ns,omitempty"`
 	PeakRSSMB int64         `json:"peak_rss_mb"`
 	PeakGPUMB int64         `json:"peak_gpu_mb,omitempty"`
 	Device    string        `json:"device"`   // e.g. "cpu", "cuda:0"

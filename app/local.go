@@ -184,7 +184,7 @@ func (e *LocalEngine) generateSDXL(ctx context.Context, req Request, progress fu
 		defer func() { peakGPU = sampler.Stop() }()
 	}
 	res, err := base.Generate(ctx, sr, onStep("denoise"))
-	out = Result{Seed: req.Seed, Warnings: res.Warnings}
+	out = Result{Seed: req.Seed, Warnings: res.Warnings, ModelTime: res.ModelTime}
 	addTimings(&out, res.Timings, "")
 	if err != nil {
 		return out, err
@@ -200,6 +200,7 @@ func (e *LocalEngine) generateSDXL(ctx context.Context, req Request, progress fu
 		rr.Width, rr.Height = res.LatentShape[3]*8, res.LatentShape[2]*8
 		res, err = ref.Generate(ctx, rr, onStep("refine"))
 		addTimings(&out, res.Timings, "refiner ")
+		out.ModelTime += res.ModelTime
 		out.Warnings = append(out.Warnings, res.Warnings...)
 		if err != nil {
 			return out, err

@@ -341,12 +341,18 @@ func (p *Pipeline) Placement() ort.Placement {
 	return p.opts.Placement
 }
 
-// Precision is the element type of the UNet's sample input ("float32", "float16").
+// Precision names the UNet's floating-point type as model files do
+// ("fp32", "fp16").
 func (p *Pipeline) Precision() string {
 	if c, ok := p.layout.Components["unet"]; ok {
 		if t, ok := c.Info.Input("sample"); ok {
-			return t.Type.String()
+			switch t.Type {
+			case ort.Float16:
+				return "fp16"
+			case ort.BFloat16:
+				return "bf16"
+			}
 		}
 	}
-	return "float32"
+	return "fp32"
 }
