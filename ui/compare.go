@@ -1,0 +1,446 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/disintegration/imaging"
+
+	"diptych/gallery"
+)
+
+// compareSide is one engine's half of the Compare view.
+type compareSide struct {
+	Title  *widget.Label
+	Image  *canvas.Image
+	Info   *widget.Label
+	Status *widget.Label
+	Rerun  *widget.Button
+	// Steps (SDXL) or Temperature (Janus) for a re-run with other settings.
+	Knob      *widget.Slider
+	KnobLabel *widget.Label
+
+	job string
+	req Request
+	gen *gallery.Generation
+	img image.Image
+}
+
+// CompareView runs one prompt on SDXL and Janus-Pro at the same seed and
+// shows the two results side by side or overlaid with a slider.
+type CompareView struct {
+	u *UI
+
+	Prompt, Negative *keyEntry
+	Seed             *widget.Entry
+	SDXLModel        *widget.Select
+	JanusModel       *widget.Select
+	Run              *widget.Button
+	Swap             *widget.Button
+	Mode             *widget.RadioGroup
+	Reveal           *widget.Slider
+	SendToRefine     *widget.Button
+	SavePair         *widget.Button
+	Overlay          *canvas.Image
+
+	Sides   [2]*compareSide // shown left, right
+	groupID int64
+	swapped bool
+	models  map[string]ModelInfo
+
+	pair    *fyne.Container
+	overlay *fyne.Container
+	content fyne.CanvasObject
+}
+
+const (
+	modeSideBySide = "Side by side"
+	modeSlider     = "Slider"
+)
+
+func newCompareView(u *UI) *CompareView {
+	v := &CompareView{u: u, models: map[string]ModelInfo{}}
+	h := u.Hints
+	v.Prompt = newKeyEntry(true)
+	v.Prompt.SetPlaceHolder("One prompt for both engines…")
+	v.Prompt.SetMinRowsVisible(2)
+	v.Negative = newKeyEntry(false)
+	v.Negative.SetPlaceHolder("Negative prompt")
+	v.Prompt.onGenerate, v.Negative.onGenerate = v.run, v.run
+	v.Seed = widget.NewEntry()
+	v.Seed.SetText("-1")
+	v.SDXLModel = widget.NewSelect(nil, nil)
+	v.JanusModel = widget.NewSelect(nil, nil)
+	v.Run = widget.NewButtonWithIcon("Compare", theme.MediaPlayIcon(), v.run)
+	v.Run.Importance = widget.HighImportance
+	v.Swap = widget.NewButtonWithIcon("Swap", theme.ViewRefreshIcon(), v.swap)
+	v.Mode = widget.NewRadioGroup([]string{modeSideBySide, modeSlider}, func(string) { v.layoutMode() })
+	v.Mode.Horizontal = true
+	v.Reveal = widget.NewSlider(0, 1)
+	v.Reveal.Step = 0.01
+	v.Reveal.OnChanged = func(float64) { v.composite() }
+	v.Reveal.SetValue(0.5)
+	v.SendToRefine = widget.NewButtonWithIcon("Send Janus image to SDXL refine", theme.NavigateNextIcon(), v.sendToRefine)
+	v.SavePair = widget.NewButtonWithIcon("Save pair…", theme.DocumentSaveIcon(), v.savePair)
+	v.Overlay = canvas.NewImageFromImage(nil)
+	v.Overlay.FillMode = canvas.ImageFillContain
+
+	for i, name := range []string{"SDXL", "Janus-Pro"} {
+		s := &compareSide{Title: widget.NewLabelWithStyle(name, fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+			Image: canvas.NewImageFromImage(nil), Info: widget.NewLabel(""), Status: widget.NewLabel("")}
+		s.Image.FillMode = canvas.ImageFillContain
+		s.Image.SetMinSize(fyne.NewSize(256, 256))
+		s.Info.Wrapping = fyne.TextWrapWord
+		s.Rerun = widget.NewButtonWithIcon("Re-run this side", theme.MediaReplayIcon(), func() { v.rerun(s) })
+		s.Rerun.Disable()
+		if i == 0 {
+			s.Knob, s.KnobLabel = newSlider(1, 100, 1, 30, func(f float64) string { return fmt.Sprintf("%d steps", int(f)) })
+		} else {
+			s.Knob, s.KnobLabel = newSlider(0.1, 1.5, 0.05, 1, func(f float64) string { return fmt.Sprintf("temperature %.2f", f) })
+		}
+		v.Sides[i] = s
+	}
+	v.SendToRefine.Disable()
+	v.SavePair.Disable()
+
+	side := func(s *compareSide) fyne.CanvasObject {
+		return container.NewBorder(s.Title,
+			container.NewVBox(s.Status, s.Info, container.NewGridWithColumns(2, s.Knob, s.KnobLabel),
+				h.With(s.Rerun, "Run this side again with the setting above (same seed, same pair)")),
+			nil, nil, s.Image)
+	}
+	v.pair = container.NewGridWithColumns(2, side(v.Sides[0]), side(v.Sides[1]))
+	v.overlay = container.NewBorder(nil, h.With(v.Reveal, "Drag to reveal the right image over the left"), nil, nil, v.Overlay)
+	v.overlay.Hide()
+
+	form := container.NewVBox(
+		h.With(v.Prompt, "The prompt both engines get (Ctrl+Enter runs)"),
+		h.With(v.Negative, "Negative prompt (SDXL)"),
+		container.NewGridWithColumns(3,
+			container.NewBorder(nil, nil, widget.NewLabel("SDXL"), nil, h.With(v.SDXLModel, "SDXL model")),
+			container.NewBorder(nil, nil, widget.NewLabel("Janus"), nil, h.With(v.JanusModel, "Janus-Pro model")),
+			container.NewBorder(nil, nil, widget.NewLabel("Seed"), nil, h.With(v.Seed, "Shared seed (-1 = random, drawn once for both)"))),
+		container.NewHBox(h.With(v.Run, "Queue both engines on this prompt"),
+			h.With(v.Swap, "Swap the left and right images"),
+			h.With(v.Mode, "Side by side, or one over the other with a slider"),
+			h.With(v.SendToRefine, "Refine the Janus image with SDXL (image to image)"),
+			h.With(v.SavePair, "Export both images and their settings to a folder")),
+	)
+	v.Mode.SetSelected(modeSideBySide)
+	v.content = container.NewBorder(form, nil, nil, nil, container.NewStack(v.pair, v.overlay))
+	return v
+}
+
+// SetModels fills both model pickers.
+func (v *CompareView) SetModels(ms []ModelInfo) {
+	var sd, jn []string
+	v.models = map[string]ModelInfo{}
+	for _, m := range ms {
+		if m.Problem != "" {
+			continue
+		}
+		l := modelLabel(m)
+		v.models[l] = m
+		switch m.Kind {
+		case KindSDXLBase:
+			sd = append(sd, l)
+		case KindJanus:
+			jn = append(jn, l)
+		}
+	}
+	for _, p := range []struct {
+		s    *widget.Select
+		opts []string
+	}{{v.SDXLModel, sd}, {v.JanusModel, jn}} {
+		p.s.SetOptions(p.opts)
+		if _, ok := v.models[p.s.Selected]; !ok && len(p.opts) > 0 {
+			p.s.SetSelected(p.opts[0])
+		}
+	}
+}
+
+func (v *CompareView) run() {
+	prompt := strings.TrimSpace(v.Prompt.Text)
+	if prompt == "" {
+		v.u.showError(errors.New("compare: write a prompt first"))
+		return
+	}
+	sd, ok1 := v.models[v.SDXLModel.Selected]
+	jn, ok2 := v.models[v.JanusModel.Selected]
+	if !ok1 || !ok2 {
+		v.u.showError(errors.New("compare needs an SDXL model and a Janus-Pro model: install them in the Models tab (the demo models work)"))
+		return
+	}
+	seed, err := strconv.ParseInt(strings.TrimSpace(v.Seed.Text), 10, 64)
+	if err != nil {
+		v.u.showError(fmt.Errorf("compare: seed %q: expected a whole number (-1 = random)", v.Seed.Text))
+		return
+	}
+	base := v.u.Studio
+	sreq := Request{Model: EngineSDXL, ModelDir: sd.Dir, Prompt: prompt, Negative: strings.TrimSpace(v.Negative.Text), Seed: seed,
+		Width: int(base.Width.Value), Height: int(base.Height.Value), Steps: int(v.sdxlSide().Knob.Value),
+		Scheduler: base.Scheduler.Selected, Guidance: round2(base.Guidance.Value), Device: deviceValue(base.Device.Selected)}
+	jreq := Request{Model: EngineJanus, ModelDir: jn.Dir, CFG: round2(base.CFG.Value), Temperature: round2(v.janusSide().Knob.Value), Images: 1,
+		Device: sreq.Device}
+	go func() {
+		pair, err := v.u.b.Compare(v.u.ctx, sreq, jreq)
+		v.u.do(func() {
+			if err != nil {
+				v.u.showError(err)
+				return
+			}
+			v.groupID = pair.GroupID
+			v.swapped = false
+			for i, id := range []string{pair.SDXL, pair.Janus} {
+				s := v.Sides[i]
+				s.job, s.gen, s.img = id, nil, nil
+				s.Image.Image = nil
+				s.Image.Refresh()
+				s.Info.SetText("")
+				s.Status.SetText("Queued")
+				s.Rerun.Disable()
+			}
+			v.SendToRefine.Disable()
+			v.SavePair.Disable()
+			v.u.setStatus("Compare queued")
+		})
+	}()
+}
+
+// side returns the side showing job id.
+func (v *CompareView) side(id string) *compareSide {
+	for _, s := range v.Sides {
+		if s.job == id && id != "" {
+			return s
+		}
+	}
+	return nil
+}
+
+func (v *CompareView) onEvent(e Event) {
+	s := v.side(e.Job.ID)
+	if s == nil {
+		return
+	}
+	switch e.Kind {
+	case EventStarted:
+		s.req = e.Job.Request
+		s.Status.SetText("Running…")
+	case EventProgress:
+		s.Status.SetText(progressText(e.Progress))
+		if e.Progress.Preview != nil {
+			s.Image.Image = e.Progress.Preview
+			s.Image.Refresh()
+		}
+	case EventDone:
+		s.req = e.Job.Request
+		s.Rerun.Enable()
+		if len(e.Generations) > 0 {
+			g := e.Generations[0]
+			s.gen = &g
+			s.Status.SetText("Done")
+			s.Info.SetText(sideInfo(g))
+			if g.Image != nil {
+				path := v.u.b.Path(g.Image.Path)
+				go func() {
+					img, err := loadImage(path)
+					v.u.do(func() {
+						if err != nil {
+							s.Status.SetText(err.Error())
+							return
+						}
+						s.img = img
+						s.Image.Image = img
+						s.Image.Refresh()
+						v.composite()
+					})
+				}()
+			}
+		}
+		v.updateButtons()
+	case EventFailed, EventCancelled:
+		s.req = e.Job.Request
+		s.Status.SetText(string(e.Job.State) + ": " + e.Err)
+		s.Rerun.Enable()
+	}
+}
+
+func sideInfo(g gallery.Generation) string {
+	total := ""
+	for _, t := range g.Timings {
+		if t.Stage == "total" {
+			total = t.Duration.String()
+		}
+	}
+	if total == "" {
+		var sum int64
+		for _, t := range g.Timings {
+			sum += int64(t.Duration)
+		}
+		total = fmt.Sprintf("%.2fs", float64(sum)/1e9)
+	}
+	dev := g.Device
+	if g.ExecutionProvider != "" {
+		dev += " (" + g.ExecutionProvider + ")"
+	}
+	return fmt.Sprintf("%s · seed %d · %d×%d\nTime %s · peak memory %d MB\nDevice %s", g.Model, g.Seed, g.Width, g.Height,
+		total, g.PeakMemoryBytes>>20, dev)
+}
+
+func (v *CompareView) updateButtons() {
+	var jn *compareSide
+	for _, s := range v.Sides {
+		if s.req.Model == EngineJanus {
+			jn = s
+		}
+	}
+	if jn != nil && jn.gen != nil && jn.gen.Image != nil {
+		v.SendToRefine.Enable()
+	}
+	if v.Sides[0].gen != nil && v.Sides[1].gen != nil {
+		v.SavePair.Enable()
+	}
+}
+
+// rerun queues a side again in the same pair with its knob's setting.
+func (v *CompareView) rerun(s *compareSide) {
+	if s.req.Prompt == "" {
+		return
+	}
+	r := s.req
+	index := 0
+	if r.Model == EngineJanus {
+		r.Temperature = round2(s.Knob.Value)
+		index = 1
+	} else {
+		r.Steps = int(s.Knob.Value)
+	}
+	if s.gen != nil {
+		r.Seed = int64(s.gen.Seed)
+	}
+	s.job = v.u.b.SubmitToGroup(r, v.groupID, index)
+	s.Status.SetText("Queued again")
+	s.Rerun.Disable()
+}
+
+func (v *CompareView) swap() {
+	v.Sides[0], v.Sides[1] = v.Sides[1], v.Sides[0]
+	v.swapped = !v.swapped
+	// Move the widgets too: rebuild the pair grid in the new order.
+	a, b := v.pair.Objects[0], v.pair.Objects[1]
+	v.pair.Objects[0], v.pair.Objects[1] = b, a
+	v.pair.Refresh()
+	v.composite()
+}
+
+func (v *CompareView) layoutMode() {
+	if v.pair == nil {
+		return
+	}
+	if v.Mode.Selected == modeSlider {
+		v.pair.Hide()
+		v.overlay.Show()
+		v.composite()
+	} else {
+		v.overlay.Hide()
+		v.pair.Show()
+	}
+}
+
+// composite draws the left image with the right one revealed up to the
+// slider, both scaled to the left image's size.
+func (v *CompareView) composite() {
+	if v.Overlay == nil || v.Sides[0] == nil || v.Sides[1] == nil {
+		return
+	}
+	a, b := v.Sides[0].img, v.Sides[1].img
+	if a == nil || b == nil {
+		return
+	}
+	v.Overlay.Image = Composite(a, b, v.Reveal.Value)
+	v.Overlay.Refresh()
+}
+
+// Composite returns a at a's size with the part left of frac×width taken
+// from b scaled to the same size.
+func Composite(a, b image.Image, frac float64) image.Image {
+	ab := a.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, ab.Dx(), ab.Dy()))
+	draw.Draw(out, out.Bounds(), a, ab.Min, draw.Src)
+	if b.Bounds().Dx() != ab.Dx() || b.Bounds().Dy() != ab.Dy() {
+		b = imaging.Resize(b, ab.Dx(), ab.Dy(), imaging.Linear)
+	}
+	cut := int(frac*float64(ab.Dx()) + 0.5)
+	draw.Draw(out, image.Rect(0, 0, cut, ab.Dy()), b, b.Bounds().Min, draw.Src)
+	return out
+}
+
+// sendToRefine queues an SDXL image-to-image run on the Janus image.
+func (v *CompareView) sendToRefine() {
+	var jn, sd *compareSide
+	for _, s := range v.Sides {
+		if s.req.Model == EngineJanus {
+			jn = s
+		} else {
+			sd = s
+		}
+	}
+	if jn == nil || jn.gen == nil || jn.gen.Image == nil || sd == nil {
+		return
+	}
+	r := sd.req
+	if r.Prompt == "" {
+		r = v.u.Studio.requestOrZero()
+	}
+	r.InitImage = v.u.b.Path(jn.gen.Image.Path)
+	r.Strength = round2(v.u.Studio.Strength.Value)
+	r.Seed = int64(jn.gen.Seed)
+	v.u.b.SubmitToGroup(r, v.groupID, 2)
+	v.u.setStatus("Janus image sent to SDXL for refining")
+}
+
+func (v *CompareView) savePair() {
+	dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err != nil || dir == nil {
+			return
+		}
+		v.SavePairTo(dir.Path())
+	}, v.u.win)
+}
+
+// SavePairTo exports both images with their settings to dir.
+func (v *CompareView) SavePairTo(dir string) {
+	var ids []int64
+	for _, s := range v.Sides {
+		if s.gen != nil {
+			ids = append(ids, s.gen.ID)
+		}
+	}
+	var rep gallery.ExportReport
+	v.u.work(func() (err error) {
+		rep, err = v.u.b.Export(v.u.ctx, ids, dir)
+		return err
+	}, func() { v.u.setStatus(fmt.Sprintf("Saved the pair (%d images) to %s", rep.Images, rep.Dest)) })
+}
+
+// sdxlSide and janusSide find the halves wherever Swap put them.
+func (v *CompareView) sdxlSide() *compareSide  { return v.Sides[v.janusIndex()^1] }
+func (v *CompareView) janusSide() *compareSide { return v.Sides[v.janusIndex()] }
+
+func (v *CompareView) janusIndex() int {
+	if v.swapped {
+		return 0
+	}
+	return 1
+}

@@ -1,0 +1,493 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"diptych/gallery"
+)
+
+// fakeBackend is an in-memory Backend: a one-worker queue driving a fake
+// engine, and a library of generations with their PNGs in a temp folder.
+type fakeBackend struct {
+	t   *testing.T
+	dir string
+
+	mu       sync.Mutex
+	queue    []*Job
+	running  *Job
+	cancel   context.CancelFunc
+	finished []*Job
+	seq      int
+	wake     chan struct{}
+	subs     map[int]func(Event)
+	subSeq   int
+	deliver  sync.Mutex // keeps events in order
+
+	// engine makes one image; it reports progress and may block.
+	engine func(ctx context.Context, r Request, progress func(Progress)) (image.Image, error)
+
+	gens     []gallery.Generation
+	nextID   int64
+	saveErr  error
+	requests []Request
+	models   []ModelInfo
+	settings Settings
+	saved    []Settings
+	diag     Diagnosis
+	demoDirs []string
+	groups   int64
+
+	stop context.CancelFunc
+	ctx  context.Context
+}
+
+func newFake(t *testing.T) *fakeBackend {
+	ctx, stop := context.WithCancel(context.Background())
+	f := &fakeBackend{t: t, dir: t.TempDir(), wake: make(chan struct{}, 1), subs: map[int]func(Event){},
+		ctx: ctx, stop: stop, settings: Settings{Device: "auto", Theme: "system", PreviewEvery: 5}}
+	f.models = []ModelInfo{
+		{Name: "sdxl-base", Kind: KindSDXLBase, Dir: "/models/sdxl-base", SizeMB: 6900},
+		{Name: "sdxl-refiner", Kind: KindSDXLRefiner, Dir: "/models/sdxl-refiner", SizeMB: 6000},
+		{Name: "janus-pro-1b", Kind: KindJanus, Params: "1B", Dir: "/models/janus-pro-1b", SizeMB: 4000},
+	}
+	f.engine = stepEngine(3, 0, nil)
+	go f.worker()
+	t.Cleanup(func() {
+		stop()
+		f.mu.Lock()
+		if f.cancel != nil {
+			f.cancel()
+		}
+		f.mu.Unlock()
+	})
+	return f
+}
+
+// stepEngine reports steps (sleeping between them) and returns a flat
+// image; gate, if set, is waited on after step 1.
+func stepEngine(steps int, sleep time.Duration, gate chan struct{}) func(context.Context, Request, func(Progress)) (image.Image, error) {
+	return func(ctx context.Context, r Request, progress func(Progress)) (image.Image, error) {
+		if r.ModelDir == "broken" {
+			return nil, errors.New("load unet /models/broken/unet/model.onnx: no such file or directory")
+		}
+		for i := 1; i <= steps; i++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			progress(Progress{Stage: "denoise", Step: i, Total: steps, Rate: 2.5, ETA: time.Duration(steps-i) * 400 * time.Millisecond,
+				Elapsed: time.Duration(i) * 400 * time.Millisecond, Preview: flat(8, 8, color.RGBA{uint8(i * 40), 0, 0, 255})})
+			if i == 1 && gate != nil {
+				select {
+				case <-gate:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			if sleep > 0 {
+				select {
+				case <-time.After(sleep):
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+		}
+		w, h := max(r.Width/64, 8), max(r.Height/64, 8)
+		return flat(w, h, color.RGBA{0, 128, 255, 255}), nil
+	}
+}
+
+func flat(w, h int, c color.RGBA) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < len(img.Pix); i += 4 {
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c.R, c.G, c.B, c.A
+	}
+	return img
+}
+
+func (f *fakeBackend) emit(e Event) {
+	f.mu.Lock()
+	fns := make([]func(Event), 0, len(f.subs))
+	keys := make([]int, 0, len(f.subs))
+	for k := range f.subs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fns = append(fns, f.subs[k])
+	}
+	f.mu.Unlock()
+	for _, fn := range fns {
+		fn(e)
+	}
+}
+
+func (f *fakeBackend) worker() {
+	for {
+		f.mu.Lock()
+		for len(f.queue) == 0 {
+			f.mu.Unlock()
+			select {
+			case <-f.wake:
+			case <-f.ctx.Done():
+				return
+			}
+			f.mu.Lock()
+		}
+		f.mu.Unlock()
+		f.deliver.Lock()
+		f.mu.Lock()
+		if len(f.queue) == 0 {
+			f.mu.Unlock()
+			f.deliver.Unlock()
+			continue
+		}
+		j := f.queue[0]
+		f.queue = f.queue[1:]
+		j.State = JobRunning
+		ctx, cancel := context.WithCancel(f.ctx)
+		f.running, f.cancel = j, cancel
+		f.requests = append(f.requests, j.Request)
+		snap := *j
+		f.mu.Unlock()
+		f.emit(Event{Kind: EventStarted, Job: snap})
+		f.deliver.Unlock()
+
+		img, err := f.engine(ctx, j.Request, func(p Progress) {
+			f.deliver.Lock()
+			f.emit(Event{Kind: EventProgress, Job: snap, Progress: p})
+			f.deliver.Unlock()
+		})
+		var ev Event
+		switch {
+		case ctx.Err() != nil:
+			ev = Event{Kind: EventCancelled, Err: "cancelled"}
+		case err != nil:
+			ev = Event{Kind: EventFailed, Err: err.Error()}
+		default:
+			g, serr := f.save(j, img)
+			if serr != nil {
+				ev = Event{Kind: EventFailed, Err: "save image 1 of 1 to the library: " + serr.Error()}
+			} else {
+				ev = Event{Kind: EventDone, Generations: []gallery.Generation{g}}
+			}
+		}
+		cancel()
+		f.deliver.Lock() // lock order: deliver, then mu
+		f.mu.Lock()
+		j.State = map[EventKind]JobState{EventCancelled: JobCancelled, EventFailed: JobFailed, EventDone: JobDone}[ev.Kind]
+		j.Error = ev.Err
+		for _, g := range ev.Generations {
+			j.Generations = append(j.Generations, g.ID)
+		}
+		f.running, f.cancel = nil, nil
+		f.finished = append(f.finished, j)
+		ev.Job = *j
+		f.mu.Unlock()
+		f.emit(ev)
+		f.deliver.Unlock()
+	}
+}
+
+func (f *fakeBackend) save(j *Job, img image.Image) (gallery.Generation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.saveErr != nil {
+		return gallery.Generation{}, f.saveErr
+	}
+	f.nextID++
+	r := j.Request
+	seed := r.Seed
+	if seed < 0 {
+		seed = 1000 + f.nextID
+	}
+	rel := fmt.Sprintf("images/%d.png", f.nextID)
+	p := filepath.Join(f.dir, rel)
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	fh, err := os.Create(p)
+	if err != nil {
+		return gallery.Generation{}, err
+	}
+	png.Encode(fh, img)
+	fh.Close()
+	req := map[string]any{"prompt": r.Prompt, "negative": r.Negative, "model": r.Model, "model_dir": r.ModelDir,
+		"width": r.Width, "height": r.Height, "steps": r.Steps, "scheduler": r.Scheduler, "guidance": r.Guidance,
+		"cfg": r.CFG, "temperature": r.Temperature, "seed": seed}
+	g := gallery.Generation{ID: f.nextID, CreatedAt: time.Now(), Engine: r.Model, Model: filepath.Base(r.ModelDir),
+		Prompt: r.Prompt, NegativePrompt: r.Negative, Seed: uint64(seed), Steps: r.Steps, Scheduler: r.Scheduler,
+		Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Guidance: r.Guidance, Device: "cpu", ExecutionProvider: "CPU",
+		Timings: []gallery.StageTiming{{Stage: "denoise", Duration: 1200 * time.Millisecond}}, PeakMemoryBytes: 512 << 20,
+		Status: gallery.StatusOK, GroupID: j.GroupID, GroupIndex: j.GroupIndex, Source: gallery.SourceDiptych,
+		Params: map[string]any{"request": req},
+		Image:  &gallery.Image{ID: f.nextID, Path: rel, ThumbPath: rel, Width: img.Bounds().Dx(), Height: img.Bounds().Dy()}}
+	f.gens = append(f.gens, g)
+	return g, nil
+}
+
+func (f *fakeBackend) Submit(r Request) string { return f.SubmitToGroup(r, 0, 0) }
+
+func (f *fakeBackend) SubmitToGroup(r Request, group int64, index int) string {
+	f.deliver.Lock()
+	defer f.deliver.Unlock()
+	f.mu.Lock()
+	f.seq++
+	j := &Job{ID: fmt.Sprintf("job-%d", f.seq), Request: r, State: JobQueued, GroupID: group, GroupIndex: index}
+	f.queue = append(f.queue, j)
+	snap := *j
+	f.mu.Unlock()
+	f.emit(Event{Kind: EventQueued, Job: snap})
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+	return snap.ID
+}
+
+func (f *fakeBackend) Compare(ctx context.Context, sd, jn Request) (ComparePair, error) {
+	if sd.Seed < 0 {
+		sd.Seed = 777
+	}
+	jn.Prompt, jn.Negative, jn.Seed = sd.Prompt, sd.Negative, sd.Seed
+	f.mu.Lock()
+	f.groups++
+	g := f.groups
+	f.mu.Unlock()
+	return ComparePair{GroupID: g, SDXL: f.SubmitToGroup(sd, g, 0), Janus: f.SubmitToGroup(jn, g, 1)}, nil
+}
+
+func (f *fakeBackend) Cancel(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.running != nil && f.running.ID == id {
+		f.cancel()
+		return true
+	}
+	return false
+}
+
+func (f *fakeBackend) Remove(id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, j := range f.queue {
+		if j.ID == id {
+			f.queue = slices.Delete(f.queue, i, i+1)
+			return nil
+		}
+	}
+	for i, j := range f.finished {
+		if j.ID == id {
+			f.finished = slices.Delete(f.finished, i, i+1)
+			return nil
+		}
+	}
+	return fmt.Errorf("no job %s", id)
+}
+
+func (f *fakeBackend) Move(id string, pos int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, j := range f.queue {
+		if j.ID == id {
+			f.queue = slices.Delete(f.queue, i, i+1)
+			pos = max(0, min(pos, len(f.queue)))
+			f.queue = slices.Insert(f.queue, pos, j)
+			return nil
+		}
+	}
+	return fmt.Errorf("job %s is not waiting", id)
+}
+
+func (f *fakeBackend) Jobs() []Job {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Job
+	for _, j := range f.finished {
+		out = append(out, *j)
+	}
+	if f.running != nil {
+		out = append(out, *f.running)
+	}
+	for _, j := range f.queue {
+		out = append(out, *j)
+	}
+	return out
+}
+
+func (f *fakeBackend) Subscribe(fn func(Event)) func() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.subSeq++
+	id := f.subSeq
+	f.subs[id] = fn
+	return func() {
+		f.mu.Lock()
+		delete(f.subs, id)
+		f.mu.Unlock()
+	}
+}
+
+func (f *fakeBackend) List(ctx context.Context, q gallery.Query) (gallery.Page, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []gallery.Generation
+	for i := len(f.gens) - 1; i >= 0; i-- {
+		g := f.gens[i]
+		if (g.DeletedAt != nil) != q.Trash {
+			continue
+		}
+		if q.Text != "" && !strings.Contains(strings.ToLower(g.Prompt+" "+g.NegativePrompt), strings.ToLower(q.Text)) {
+			continue
+		}
+		if q.Favourite && !g.Favourite || q.Model != "" && g.Model != q.Model {
+			continue
+		}
+		out = append(out, g)
+	}
+	return gallery.Page{Items: out}, nil
+}
+
+func (f *fakeBackend) find(id int64) *gallery.Generation {
+	for i := range f.gens {
+		if f.gens[i].ID == id {
+			return &f.gens[i]
+		}
+	}
+	return nil
+}
+
+func (f *fakeBackend) Get(ctx context.Context, id int64) (gallery.Generation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if g := f.find(id); g != nil {
+		return *g, nil
+	}
+	return gallery.Generation{}, gallery.ErrNotFound
+}
+
+func (f *fakeBackend) RecentPrompts(ctx context.Context, n int) ([]gallery.Prompt, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []gallery.Prompt
+	for i := len(f.gens) - 1; i >= 0 && len(out) < n; i-- {
+		out = append(out, gallery.Prompt{Text: f.gens[i].Prompt, Negative: f.gens[i].NegativePrompt})
+	}
+	return out, nil
+}
+
+func (f *fakeBackend) Boards(ctx context.Context) (map[string]int, error) {
+	return map[string]int{"moodboard": 1}, nil
+}
+
+func (f *fakeBackend) SetFavourite(ctx context.Context, id int64, on bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if g := f.find(id); g != nil {
+		g.Favourite = on
+		return nil
+	}
+	return gallery.ErrNotFound
+}
+
+func (f *fakeBackend) Delete(ctx context.Context, ids ...int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	for _, id := range ids {
+		if g := f.find(id); g != nil {
+			g.DeletedAt = &now
+		}
+	}
+	return nil
+}
+
+func (f *fakeBackend) Restore(ctx context.Context, ids ...int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		if g := f.find(id); g != nil {
+			g.DeletedAt = nil
+		}
+	}
+	return nil
+}
+
+func (f *fakeBackend) Export(ctx context.Context, ids []int64, dest string) (gallery.ExportReport, error) {
+	os.MkdirAll(dest, 0o755)
+	for _, id := range ids {
+		b, err := os.ReadFile(filepath.Join(f.dir, fmt.Sprintf("images/%d.png", id)))
+		if err != nil {
+			return gallery.ExportReport{}, err
+		}
+		os.WriteFile(filepath.Join(dest, fmt.Sprintf("%d.png", id)), b, 0o644)
+	}
+	return gallery.ExportReport{Dest: dest, Images: len(ids)}, nil
+}
+
+func (f *fakeBackend) Path(rel string) string { return filepath.Join(f.dir, rel) }
+
+func (f *fakeBackend) Models(ctx context.Context) ([]ModelInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.models), nil
+}
+
+func (f *fakeBackend) InstallDemoModels(ctx context.Context) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.models = append(f.models,
+		ModelInfo{Name: "demo-sdxl-tiny", Kind: KindSDXLBase, Dir: "/models/demo-sdxl-tiny", SizeMB: 8, Demo: true},
+		ModelInfo{Name: "demo-janus-tiny", Kind: KindJanus, Dir: "/models/demo-janus-tiny", SizeMB: 3, Demo: true})
+	f.demoDirs = []string{"/models/demo-sdxl-tiny", "/models/demo-janus-tiny"}
+	return f.demoDirs, nil
+}
+
+func (f *fakeBackend) ImportModel(ctx context.Context, dir string) error {
+	return fmt.Errorf("import %s: not a model folder", dir)
+}
+
+func (f *fakeBackend) Settings() Settings {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settings
+}
+
+func (f *fakeBackend) SaveSettings(s Settings) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.settings = s
+	f.saved = append(f.saved, s)
+	return nil
+}
+
+func (f *fakeBackend) Diagnose(ctx context.Context) Diagnosis { return f.diag }
+
+func (f *fakeBackend) requestsSeen() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.requests)
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+var desktopShortcutCtrlEnter = *GenerateShortcut

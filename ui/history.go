@@ -1,0 +1,495 @@
+package ui
+
+import (
+	"container/list"
+	"fmt"
+	"image"
+	_ "image/jpeg" // dropped and imported images
+	_ "image/png"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"diptych/gallery"
+)
+
+// loadImage decodes an image file, naming it in the error.
+func loadImage(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open image %s: %w", path, err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("read image %s: %w", path, err)
+	}
+	return img, nil
+}
+
+// thumbCache keeps a bounded number of decoded thumbnails (least recently
+// used go first), so memory stays flat however far the grid scrolls.
+type thumbCache struct {
+	mu      sync.Mutex
+	max     int
+	order   *list.List // of int64, front = newest
+	entries map[int64]*list.Element
+	imgs    map[int64]image.Image
+	loading map[int64]bool
+}
+
+type thumbEntry struct{ id int64 }
+
+func newThumbCache(max int) *thumbCache {
+	return &thumbCache{max: max, order: list.New(), entries: map[int64]*list.Element{}, imgs: map[int64]image.Image{}, loading: map[int64]bool{}}
+}
+
+func (c *thumbCache) get(id int64) (image.Image, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[id]
+	if !ok {
+		return nil, false
+	}
+	c.order.MoveToFront(e)
+	return c.imgs[id], true
+}
+
+func (c *thumbCache) put(id int64, img image.Image) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.loading, id)
+	if e, ok := c.entries[id]; ok {
+		c.order.MoveToFront(e)
+		c.imgs[id] = img
+		return
+	}
+	c.entries[id] = c.order.PushFront(thumbEntry{id})
+	c.imgs[id] = img
+	for c.order.Len() > c.max {
+		old := c.order.Back()
+		c.order.Remove(old)
+		oid := old.Value.(thumbEntry).id
+		delete(c.entries, oid)
+		delete(c.imgs, oid)
+	}
+}
+
+// claim reports whether the caller should load id (nobody else is).
+func (c *thumbCache) claim(id int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.loading[id] {
+		return false
+	}
+	c.loading[id] = true
+	return true
+}
+
+func (c *thumbCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
+
+// HistoryView is the library: search, filters, a virtualised thumbnail grid
+// and a detail panel.
+type HistoryView struct {
+	u *UI
+
+	Search     *widget.Entry
+	ModelF     *widget.Select
+	DateF      *widget.Select
+	BoardF     *widget.Select
+	Favourites *widget.Check
+	Trash      *widget.Check
+	Grid       *widget.GridWrap
+	Count      *widget.Label
+
+	DetailImage *canvas.Image
+	Detail      *widget.Label
+	UseSettings *widget.Button
+	CopyPrompt  *widget.Button
+	Favourite   *widget.Button
+	Export      *widget.Button
+	Delete      *widget.Button
+	Undo        *widget.Button
+
+	items    []gallery.Generation
+	next     string
+	loading  bool
+	gen      int // bumps on every new query, so stale pages are dropped
+	thumbs   *thumbCache
+	Selected *gallery.Generation
+	deleted  []int64
+	debounce *time.Timer
+
+	content fyne.CanvasObject
+}
+
+const allFilter = "All"
+
+var dateFilters = []string{allFilter, "Today", "Last 7 days", "Last 30 days"}
+
+func newHistoryView(u *UI) *HistoryView {
+	v := &HistoryView{u: u, thumbs: newThumbCache(400)}
+	h := u.Hints
+	v.Search = widget.NewEntry()
+	v.Search.SetPlaceHolder("Search prompts, captions, boards…")
+	v.Search.OnChanged = func(string) { v.reloadSoon() }
+	v.Search.OnSubmitted = func(string) { v.Reload() }
+	v.ModelF = widget.NewSelect([]string{allFilter}, func(string) { v.Reload() })
+	v.ModelF.SetSelected(allFilter)
+	v.DateF = widget.NewSelect(dateFilters, func(string) { v.Reload() })
+	v.DateF.SetSelected(allFilter)
+	v.BoardF = widget.NewSelect([]string{allFilter}, func(string) { v.Reload() })
+	v.BoardF.SetSelected(allFilter)
+	v.Favourites = widget.NewCheck("Favourites", func(bool) { v.Reload() })
+	v.Trash = widget.NewCheck("Trash", func(bool) { v.Reload() })
+	v.Count = widget.NewLabel("")
+
+	v.Grid = widget.NewGridWrap(func() int { return len(v.items) }, v.newCell, v.updateCell)
+	v.Grid.OnSelected = func(id widget.GridWrapItemID) {
+		if id < len(v.items) {
+			v.selectItem(v.items[id])
+		}
+	}
+
+	v.DetailImage = canvas.NewImageFromImage(nil)
+	v.DetailImage.FillMode = canvas.ImageFillContain
+	v.DetailImage.SetMinSize(fyne.NewSize(280, 280))
+	v.Detail = widget.NewLabel("Select an image to see its settings.")
+	v.Detail.Wrapping = fyne.TextWrapWord
+	v.Detail.Selectable = true
+	v.UseSettings = widget.NewButtonWithIcon("Use these settings", theme.MediaReplayIcon(), v.useSettings)
+	v.CopyPrompt = widget.NewButtonWithIcon("Copy prompt", theme.ContentCopyIcon(), func() {
+		if v.Selected != nil {
+			u.clipboard().SetContent(v.Selected.Prompt)
+			u.setStatus("Prompt copied")
+		}
+	})
+	v.Favourite = widget.NewButtonWithIcon("Favourite", theme.ConfirmIcon(), v.toggleFavourite)
+	v.Export = widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), v.export)
+	v.Delete = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), v.delete)
+	v.Undo = widget.NewButtonWithIcon("Undo delete", theme.ContentUndoIcon(), v.undo)
+	v.Undo.Hide()
+	v.setDetailEnabled(false)
+
+	filters := container.NewHBox(
+		widget.NewLabel("Model"), h.With(v.ModelF, "Only this model"),
+		widget.NewLabel("Date"), h.With(v.DateF, "Only recent images"),
+		widget.NewLabel("Board"), h.With(v.BoardF, "Only this board"),
+		h.With(v.Favourites, "Only favourites"), h.With(v.Trash, "Show deleted images (restore with Undo)"),
+		v.Count)
+	top := container.NewVBox(h.With(v.Search, "Full-text search over prompts, negative prompts, captions and boards"), filters)
+	actions := container.NewGridWithColumns(2,
+		h.With(v.UseSettings, "Load this image's settings into the Studio"),
+		h.With(v.CopyPrompt, "Copy the prompt to the clipboard"),
+		h.With(v.Favourite, "Mark or unmark as favourite"),
+		h.With(v.Export, "Copy the image (with its metadata) and its settings to a folder"),
+		h.With(v.Delete, "Move to the trash (can be undone)"), v.Undo)
+	detail := container.NewBorder(nil, actions, nil, nil,
+		container.NewVSplit(v.DetailImage, container.NewVScroll(v.Detail)))
+	split := container.NewHSplit(v.Grid, detail)
+	split.Offset = 0.65
+	v.content = container.NewBorder(top, nil, nil, nil, split)
+	return v
+}
+
+func (v *HistoryView) setDetailEnabled(on bool) {
+	for _, b := range []*widget.Button{v.UseSettings, v.CopyPrompt, v.Favourite, v.Export, v.Delete} {
+		if on {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+}
+
+// SetModelNames fills the model filter.
+func (v *HistoryView) SetModelNames(names []string) {
+	v.ModelF.SetOptions(append([]string{allFilter}, names...))
+}
+
+// Query is the gallery query the search box and filters describe.
+func (v *HistoryView) Query() gallery.Query {
+	q := gallery.Query{Text: strings.TrimSpace(v.Search.Text), Favourite: v.Favourites.Checked, Trash: v.Trash.Checked}
+	if v.ModelF.Selected != allFilter {
+		q.Model = v.ModelF.Selected
+	}
+	if v.BoardF.Selected != allFilter {
+		q.Board = v.BoardF.Selected
+	}
+	now := time.Now()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	switch v.DateF.Selected {
+	case "Today":
+		q.Since = day
+	case "Last 7 days":
+		q.Since = day.AddDate(0, 0, -6)
+	case "Last 30 days":
+		q.Since = day.AddDate(0, 0, -29)
+	}
+	return q
+}
+
+func (v *HistoryView) reloadSoon() {
+	if v.debounce != nil {
+		v.debounce.Stop()
+	}
+	v.debounce = time.AfterFunc(250*time.Millisecond, func() { v.u.do(v.Reload) })
+}
+
+// Reload runs the query from the first page (off the UI goroutine).
+func (v *HistoryView) Reload() {
+	if v.Search == nil || v.Trash == nil || v.Favourites == nil {
+		return // still being built
+	}
+	v.gen++
+	v.items, v.next, v.loading = nil, "", false
+	v.Grid.UnselectAll()
+	v.Grid.Refresh()
+	v.loadPage(v.Query(), "")
+	v.loadBoards()
+}
+
+func (v *HistoryView) loadBoards() {
+	go func() {
+		b, err := v.u.b.Boards(v.u.ctx)
+		if err != nil {
+			return
+		}
+		v.u.do(func() {
+			names := []string{allFilter}
+			for n := range b {
+				names = append(names, n)
+			}
+			v.BoardF.SetOptions(names)
+		})
+	}()
+}
+
+// loadPage fetches one page; pages arrive in order because only one load
+// runs at a time.
+func (v *HistoryView) loadPage(q gallery.Query, after string) {
+	if v.loading {
+		return
+	}
+	v.loading = true
+	gen := v.gen
+	q.After = after
+	q.Limit = 120
+	go func() {
+		page, err := v.u.b.List(v.u.ctx, q)
+		v.u.do(func() {
+			if gen != v.gen {
+				return
+			}
+			v.loading = false
+			if err != nil {
+				v.u.showError(fmt.Errorf("history: %w", err))
+				return
+			}
+			v.items = append(v.items, page.Items...)
+			v.next = page.Next
+			more := ""
+			if v.next != "" {
+				more = "+"
+			}
+			v.Count.SetText(fmt.Sprintf("%d%s images", len(v.items), more))
+			v.Grid.Refresh()
+		})
+	}()
+}
+
+// LoadAll keeps paging until the query is exhausted (tests, "select all").
+func (v *HistoryView) loadMoreIfNear(i int) {
+	if v.next != "" && !v.loading && i >= len(v.items)-40 {
+		v.loadPage(v.Query(), v.next)
+	}
+}
+
+// Items returns the generations loaded so far.
+func (v *HistoryView) Items() []gallery.Generation { return v.items }
+
+func (v *HistoryView) newCell() fyne.CanvasObject {
+	img := canvas.NewImageFromImage(nil)
+	img.FillMode = canvas.ImageFillContain
+	img.ScaleMode = canvas.ImageScaleFastest
+	img.SetMinSize(fyne.NewSize(150, 150))
+	badge := widget.NewLabel("")
+	return container.NewStack(img, container.NewVBox(badge))
+}
+
+func (v *HistoryView) updateCell(i widget.GridWrapItemID, o fyne.CanvasObject) {
+	if i >= len(v.items) {
+		return
+	}
+	g := v.items[i]
+	v.loadMoreIfNear(i)
+	c := o.(*fyne.Container)
+	img := c.Objects[0].(*canvas.Image)
+	badge := c.Objects[1].(*fyne.Container).Objects[0].(*widget.Label)
+	var marks []string
+	if g.Favourite {
+		marks = append(marks, "★")
+	}
+	if g.Status == gallery.StatusFailed {
+		marks = append(marks, "failed")
+	}
+	badge.SetText(strings.Join(marks, " "))
+	img.Resource = nil
+	if g.Image == nil {
+		img.Image = nil
+		img.Refresh()
+		return
+	}
+	if t, ok := v.thumbs.get(g.ID); ok {
+		img.Image = t
+		img.Refresh()
+		return
+	}
+	img.Image = nil
+	img.Refresh()
+	if !v.thumbs.claim(g.ID) {
+		return
+	}
+	path := v.u.b.Path(g.Image.ThumbPath)
+	go func() {
+		t, err := loadImage(path)
+		if err != nil {
+			t = image.NewRGBA(image.Rect(0, 0, 1, 1))
+		}
+		v.thumbs.put(g.ID, t)
+		v.u.do(func() { v.Grid.RefreshItem(i) })
+	}()
+}
+
+func (v *HistoryView) selectItem(g gallery.Generation) {
+	v.Selected = &g
+	v.Detail.SetText(describe(g))
+	v.setDetailEnabled(true)
+	v.Favourite.SetText(map[bool]string{true: "Unfavourite", false: "Favourite"}[g.Favourite])
+	if v.Trash.Checked {
+		v.Delete.Disable()
+	}
+	v.DetailImage.Image = nil
+	v.DetailImage.Refresh()
+	id := g.ID
+	go func() {
+		full, err := v.u.b.Get(v.u.ctx, id)
+		var img image.Image
+		if err == nil && full.Image != nil {
+			img, err = loadImage(v.u.b.Path(full.Image.Path))
+		}
+		v.u.do(func() {
+			if v.Selected == nil || v.Selected.ID != id {
+				return
+			}
+			if err != nil {
+				v.u.setStatus(err.Error())
+				return
+			}
+			v.Selected = &full
+			v.Detail.SetText(describe(full))
+			if img != nil {
+				v.DetailImage.Image = img
+				v.DetailImage.Refresh()
+			}
+		})
+	}()
+}
+
+func (v *HistoryView) useSettings() {
+	if v.Selected == nil {
+		return
+	}
+	v.u.Studio.Apply(RequestFromGeneration(*v.Selected))
+	v.u.Tabs.SelectIndex(0)
+	v.u.setStatus("Settings loaded into the Studio")
+}
+
+func (v *HistoryView) toggleFavourite() {
+	if v.Selected == nil {
+		return
+	}
+	g := *v.Selected
+	on := !g.Favourite
+	v.u.work(func() error { return v.u.b.SetFavourite(v.u.ctx, g.ID, on) }, func() {
+		g.Favourite = on
+		v.Selected = &g
+		v.Favourite.SetText(map[bool]string{true: "Unfavourite", false: "Favourite"}[on])
+		for i := range v.items {
+			if v.items[i].ID == g.ID {
+				v.items[i].Favourite = on
+				v.Grid.RefreshItem(i)
+			}
+		}
+	})
+}
+
+func (v *HistoryView) export() {
+	if v.Selected == nil {
+		return
+	}
+	id := v.Selected.ID
+	dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err != nil || dir == nil {
+			return
+		}
+		v.ExportTo(id, dir.Path())
+	}, v.u.win)
+}
+
+// ExportTo copies one generation's image and settings to dir.
+func (v *HistoryView) ExportTo(id int64, dir string) {
+	var rep gallery.ExportReport
+	v.u.work(func() (err error) {
+		rep, err = v.u.b.Export(v.u.ctx, []int64{id}, dir)
+		return err
+	}, func() { v.u.setStatus(fmt.Sprintf("Exported %d image(s) to %s", rep.Images, rep.Dest)) })
+}
+
+func (v *HistoryView) delete() {
+	if v.Selected == nil {
+		return
+	}
+	id := v.Selected.ID
+	v.u.work(func() error { return v.u.b.Delete(v.u.ctx, id) }, func() {
+		v.deleted = []int64{id}
+		v.Undo.Show()
+		v.Selected = nil
+		v.setDetailEnabled(false)
+		v.Detail.SetText("Deleted. Undo brings it back.")
+		v.u.setStatus("Moved to the trash — Undo to restore")
+		v.Reload()
+	})
+}
+
+func (v *HistoryView) undo() {
+	ids := v.deleted
+	if len(ids) == 0 {
+		return
+	}
+	v.u.work(func() error { return v.u.b.Restore(v.u.ctx, ids...) }, func() {
+		v.deleted = nil
+		v.Undo.Hide()
+		v.u.setStatus("Restored")
+		v.Reload()
+	})
+}
+
+// onEvent refreshes the grid when a job saved images.
+func (v *HistoryView) onEvent(e Event) {
+	if e.Kind == EventDone && len(e.Generations) > 0 {
+		v.Reload()
+	}
+}
