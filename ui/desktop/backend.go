@@ -1,0 +1,275 @@
+package desktop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"diptych/app"
+	"diptych/engine/models"
+	"diptych/gallery"
+	"diptych/ui"
+)
+
+// BackendOptions build a Backend.
+type BackendOptions struct {
+	Settings     app.Settings
+	SettingsPath string // where SaveSettings writes ("" = not kept)
+	QueuePath    string // the persisted queue ("" = memory only)
+	Engine       app.Engine
+	Version      string
+	// ModelStore is the model area (default models.OpenDefault).
+	ModelStore *models.Store
+	// Library overrides the settings' library folder.
+	Library string
+}
+
+// Backend implements ui.Backend with app.Studio, the gallery and the model
+// folders. Its library methods come from *gallery.Store.
+type Backend struct {
+	*gallery.Store
+	studio *app.Studio
+	models *models.Store
+	opts   BackendOptions
+
+	mu       sync.Mutex
+	settings app.Settings
+}
+
+// NewBackend opens the library and builds the Studio (not started).
+func NewBackend(ctx context.Context, o BackendOptions) (*Backend, error) {
+	root := o.Library
+	if root == "" {
+		root = o.Settings.Library
+	}
+	if root == "" {
+		d, err := gallery.DefaultRoot()
+		if err != nil {
+			return nil, err
+		}
+		root = d
+	}
+	st, err := gallery.Open(ctx, root)
+	if err != nil {
+		return nil, fmt.Errorf("open the library: %w", err)
+	}
+	ms := o.ModelStore
+	if ms == nil {
+		if ms, err = models.OpenDefault(); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	eng := o.Engine
+	if eng == nil {
+		eng = app.NewLocalEngine(app.LocalOptions{Locate: app.LocateRuntime(o.Settings.ORTLib)})
+	}
+	s, err := app.NewStudio(app.StudioOptions{Engine: eng, Library: st, Settings: o.Settings, QueuePath: o.QueuePath, AppVersion: o.Version})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &Backend{Store: st, studio: s, models: ms, opts: o, settings: o.Settings}, nil
+}
+
+// Studio is the job runner behind the window.
+func (b *Backend) Studio() *app.Studio { return b.studio }
+
+// Close stops the Studio (cancelling a running job) and closes the library.
+func (b *Backend) Close() error {
+	err := b.studio.Close()
+	if cerr := b.Store.Close(); err == nil {
+		err = cerr
+	}
+	if c, ok := b.opts.Engine.(interface{ Close() error }); ok {
+		c.Close()
+	}
+	return err
+}
+
+// ToApp converts a view request to the app's (same JSON names).
+func ToApp(r ui.Request) app.Request {
+	var out app.Request
+	convert(r, &out)
+	return out
+}
+
+// FromApp converts an app request to the views'.
+func FromApp(r app.Request) ui.Request {
+	var out ui.Request
+	convert(r, &out)
+	return out
+}
+
+func convert(in, out any) {
+	b, err := json.Marshal(in)
+	if err == nil {
+		err = json.Unmarshal(b, out)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("convert %T: %v", in, err)) // both types are plain structs
+	}
+}
+
+func fromJob(j app.Job) ui.Job {
+	return ui.Job{ID: string(j.ID), Request: FromApp(j.Request), State: ui.JobState(j.State), Error: j.Error,
+		GroupID: j.GroupID, GroupIndex: j.GroupIndex, Generations: j.Generations}
+}
+
+func (b *Backend) Submit(r ui.Request) string { return string(b.studio.Submit(ToApp(r))) }
+
+func (b *Backend) SubmitToGroup(r ui.Request, group int64, index int) string {
+	return string(b.studio.SubmitToGroup(ToApp(r), group, index))
+}
+
+func (b *Backend) Compare(ctx context.Context, sd, jn ui.Request) (ui.ComparePair, error) {
+	p, err := b.studio.Compare(ctx, ToApp(sd), ToApp(jn))
+	return ui.ComparePair{GroupID: p.GroupID, SDXL: string(p.SDXL), Janus: string(p.Janus)}, err
+}
+
+func (b *Backend) Cancel(id string) bool       { return b.studio.Cancel(app.JobID(id)) }
+func (b *Backend) Remove(id string) error      { return b.studio.Remove(app.JobID(id)) }
+func (b *Backend) Move(id string, p int) error { return b.studio.Move(app.JobID(id), p) }
+
+func (b *Backend) Jobs() []ui.Job {
+	js := b.studio.Jobs()
+	out := make([]ui.Job, len(js))
+	for i, j := range js {
+		out[i] = fromJob(j)
+	}
+	return out
+}
+
+func (b *Backend) Subscribe(fn func(ui.Event)) func() {
+	return b.studio.Subscribe(func(e app.Event) {
+		p := e.Progress
+		fn(ui.Event{Kind: ui.EventKind(e.Kind), Job: fromJob(e.Job), Generations: e.Generations, Err: e.Err,
+			Progress: ui.Progress{Stage: p.Stage, Step: p.Step, Total: p.Total, Elapsed: p.Elapsed, Rate: p.Rate, ETA: p.ETA, Preview: p.Preview}})
+	})
+}
+
+// modelDirs are the folders searched for models: the settings' folders and
+// the managed models folder.
+func (b *Backend) modelDirs() []string {
+	b.mu.Lock()
+	dirs := append([]string(nil), b.settings.ModelDirs...)
+	b.mu.Unlock()
+	return append(dirs, b.models.ModelsDir())
+}
+
+// Models lists usable model folders: registry entries, then every folder
+// (or subfolder) of the model folders that models.Detect recognises.
+func (b *Backend) Models(ctx context.Context) ([]ui.ModelInfo, error) {
+	seen := map[string]bool{}
+	var out []ui.ModelInfo
+	add := func(name, dir string) bool {
+		abs, _ := filepath.Abs(dir)
+		if seen[abs] {
+			return true
+		}
+		l, err := models.Detect(dir)
+		if err != nil {
+			return false
+		}
+		seen[abs] = true
+		out = append(out, ui.ModelInfo{Name: name, Kind: string(l.Kind), Params: l.Params, Dir: abs, SizeMB: l.Size >> 20, Demo: app.IsDemoModel(dir)})
+		return true
+	}
+	var problems []error
+	if entries, err := b.models.List(); err == nil {
+		for _, e := range entries {
+			if !add(e.Name, e.Dir) {
+				out = append(out, ui.ModelInfo{Name: e.Name, Kind: string(e.Kind), Dir: e.Dir, Problem: "the folder is missing or incomplete"})
+			}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		problems = append(problems, err)
+	}
+	for _, d := range b.modelDirs() {
+		if add(filepath.Base(d), d) {
+			continue
+		}
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if e.IsDir() && e.Name()[0] != '.' {
+				add(e.Name(), filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Demo != out[j].Demo {
+			return !out[i].Demo // real models first
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, errors.Join(problems...)
+}
+
+// InstallDemoModels copies the tiny noise models into the managed models
+// folder.
+func (b *Backend) InstallDemoModels(ctx context.Context) ([]string, error) {
+	src, err := app.FindDemoSource()
+	if err != nil {
+		return nil, err
+	}
+	return app.InstallDemoModels(src, b.models.ModelsDir())
+}
+
+// ImportModel registers a folder in place (hashing its files).
+func (b *Backend) ImportModel(ctx context.Context, dir string) error {
+	_, err := b.models.Import(ctx, dir, models.ImportOptions{})
+	return err
+}
+
+func (b *Backend) Settings() ui.Settings {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.settings
+	return ui.Settings{ModelDirs: s.ModelDirs, Library: s.Library, Device: s.Device, ORTLib: s.ORTLib, Theme: s.Theme, PreviewEvery: s.PreviewEvery}
+}
+
+func (b *Backend) SaveSettings(s ui.Settings) error {
+	as := app.Settings{ModelDirs: s.ModelDirs, Library: s.Library, Device: s.Device, ORTLib: s.ORTLib, Theme: s.Theme, PreviewEvery: s.PreviewEvery}
+	if err := as.Validate(); err != nil {
+		return err
+	}
+	if b.opts.SettingsPath != "" {
+		if err := as.Save(b.opts.SettingsPath); err != nil {
+			return err
+		}
+	}
+	b.mu.Lock()
+	b.settings = as
+	b.mu.Unlock()
+	b.studio.SetSettings(as)
+	return nil
+}
+
+// Diagnose runs the doctor: the banner says why generations run on the CPU.
+func (b *Backend) Diagnose(ctx context.Context) ui.Diagnosis {
+	b.mu.Lock()
+	s := b.settings
+	b.mu.Unlock()
+	r := app.Diagnose(ctx, app.DoctorOptions{Locate: app.LocateRuntime(s.ORTLib), ModelDirs: b.modelDirs()})
+	var buf bytes.Buffer
+	r.WriteText(&buf)
+	d := ui.Diagnosis{Report: buf.String(), OnCPU: !r.CUDA.Usable || s.Device == "cpu", Reason: r.CUDA.Reason}
+	if s.Device == "cpu" {
+		d.Reason = "the settings ask for the CPU"
+	}
+	if r.Runtime.Error != "" {
+		d.Reason = "the ONNX Runtime library was not found (" + r.Runtime.Error + ")"
+	}
+	return d
+}
+
+var _ ui.Backend = (*Backend)(nil)
