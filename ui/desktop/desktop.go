@@ -1,3 +1,5 @@
+//go:build cgo
+
 // Package desktop opens Diptych's window with the real Fyne driver (cgo,
 // OpenGL) and connects the views in package ui to app.Studio, the gallery
 // and the model folders. Everything testable headless lives in package ui.
