@@ -155,13 +155,15 @@ func TestMetadataAgrees(t *testing.T) {
 
 	desk := desktopEntry(t, filepath.Join("linux", id+".desktop"))
 	for k, want := range map[string]string{
-		"Name":        app.Details.Name,
-		"Icon":        id,
-		"Exec":        "diptych",
-		"GenericName": app.LinuxAndBSD.GenericName,
-		"Comment":     app.LinuxAndBSD.Comment,
-		"Categories":  strings.Join(app.LinuxAndBSD.Categories, ";") + ";",
-		"Keywords":    strings.Join(app.LinuxAndBSD.Keywords, ";") + ";",
+		"Name": app.Details.Name,
+		"Icon": id,
+		"Exec": "diptych",
+		// GLFW names the X11 window class after the window title.
+		"StartupWMClass": app.Details.Name,
+		"GenericName":    app.LinuxAndBSD.GenericName,
+		"Comment":        app.LinuxAndBSD.Comment,
+		"Categories":     strings.Join(app.LinuxAndBSD.Categories, ";") + ";",
+		"Keywords":       strings.Join(app.LinuxAndBSD.Keywords, ";") + ";",
 	} {
 		if desk[k] != want {
 			t.Errorf("linux/%s.desktop %s = %q, want %q (from FyneApp.toml)", id, k, desk[k], want)
