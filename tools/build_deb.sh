@@ -14,11 +14,25 @@
 # VERSION (stamped into the binary; default git describe, as the Makefile),
 # DEB_VERSION (the package version; default derived from VERSION),
 # DEB_MAINTAINER, OUT_DIR (default dist).
-# Needs: go (unless BIN), dpkg-deb, dpkg-shlibdeps (dpkg-dev), and the runtime
-# library (tools/fetch_ort.sh, run here when missing). desktop-file-validate and
-# appstreamcli are run when installed.
+# Needs: go (unless BIN), dpkg-deb, dpkg-shlibdeps (dpkg-dev), desktop-file-validate
+# (desktop-file-utils) and appstreamcli (appstream), installed here when missing
+# and run as root, and the runtime library (tools/fetch_ort.sh, run here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+missing=()
+command -v dpkg-shlibdeps >/dev/null || missing+=(dpkg-dev)
+command -v desktop-file-validate >/dev/null || missing+=(desktop-file-utils)
+command -v appstreamcli >/dev/null || missing+=(appstream)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "build_deb: missing tools; run: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "build_deb: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
 APP_ID=io.github.diptych
 TAGS="sqlite_fts5 migrated_fynedo"
@@ -91,16 +105,8 @@ for png in assets/icons/icon-*.png; do
   install -m 0644 "$png" "$root/usr/share/icons/hicolor/${n}x${n}/apps/$APP_ID.png"
 done
 
-if command -v desktop-file-validate >/dev/null; then
-  desktop-file-validate "$root/usr/share/applications/$APP_ID.desktop"
-else
-  echo "build_deb: desktop-file-validate not installed (apt-get install desktop-file-utils); skipped" >&2
-fi
-if command -v appstreamcli >/dev/null; then
-  appstreamcli validate --no-net --explain "$root/usr/share/metainfo/$APP_ID.metainfo.xml" >&2
-else
-  echo "build_deb: appstreamcli not installed (apt-get install appstream); skipped" >&2
-fi
+desktop-file-validate "$root/usr/share/applications/$APP_ID.desktop"
+appstreamcli validate --no-net --explain "$root/usr/share/metainfo/$APP_ID.metainfo.xml" >&2
 
 # Depends: what the ELF files link (dpkg-shlibdeps reads the shlibs/symbols
 # files of the installed -dev packages), plus the libraries GLFW dlopens for

@@ -25,6 +25,7 @@ deb="${arg_deb:-$(ls -t dist/diptych_*_amd64.deb 2>/dev/null | head -1)}"
 [ "$(id -u)" -eq 0 ] || { echo "test_deb: needs root (debootstrap, chroot, mount)" >&2; exit 1; }
 if ! command -v debootstrap >/dev/null; then
   echo "test_deb: installing debootstrap" >&2
+  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
 fi
 
