@@ -122,16 +122,31 @@ type Library struct {
 	Error string `json:"error,omitempty"` // why none of the names opened
 }
 
-// cudaLibraries lists, per role, the sonames that satisfy it (CUDA 12 and 13).
-var cudaLibraries = []struct {
+type cudaLibrary struct {
 	role  string
 	names []string
-}{
-	{"NVIDIA driver (libcuda)", []string{"libcuda.so.1"}},
-	{"CUDA runtime (libcudart)", []string{"libcudart.so.13", "libcudart.so.12"}},
-	{"cuBLAS (libcublasLt)", []string{"libcublasLt.so.13", "libcublasLt.so.12"}},
-	{"cuFFT (libcufft)", []string{"libcufft.so.12", "libcufft.so.11"}},
-	{"cuDNN 9 (libcudnn)", []string{"libcudnn.so.9"}},
+}
+
+// cudaLibraries lists, per role, the library names that satisfy it (CUDA 12 and 13).
+var cudaLibraries = cudaLibraryNames(runtime.GOOS)
+
+func cudaLibraryNames(goos string) []cudaLibrary {
+	if goos == "windows" {
+		return []cudaLibrary{
+			{"NVIDIA driver (nvcuda)", []string{"nvcuda.dll"}},
+			{"CUDA runtime (cudart)", []string{"cudart64_13.dll", "cudart64_12.dll"}},
+			{"cuBLAS (cublasLt)", []string{"cublasLt64_13.dll", "cublasLt64_12.dll"}},
+			{"cuFFT (cufft)", []string{"cufft64_12.dll", "cufft64_11.dll"}},
+			{"cuDNN 9 (cudnn)", []string{"cudnn64_9.dll"}},
+		}
+	}
+	return []cudaLibrary{
+		{"NVIDIA driver (libcuda)", []string{"libcuda.so.1"}},
+		{"CUDA runtime (libcudart)", []string{"libcudart.so.13", "libcudart.so.12"}},
+		{"cuBLAS (libcublasLt)", []string{"libcublasLt.so.13", "libcublasLt.so.12"}},
+		{"cuFFT (libcufft)", []string{"libcufft.so.12", "libcufft.so.11"}},
+		{"cuDNN 9 (libcudnn)", []string{"libcudnn.so.9"}},
+	}
 }
 
 // LookupCUDALibraries tries to open each library the CUDA provider needs, and
@@ -143,7 +158,11 @@ func LookupCUDALibraries(ortPath string) []Library {
 	}
 	if ortPath != "" && filepath.IsAbs(ortPath) {
 		dir := filepath.Dir(ortPath)
-		for _, name := range []string{"libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"} {
+		providers := []string{"libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"}
+		if runtime.GOOS == "windows" {
+			providers = []string{"onnxruntime_providers_shared.dll", "onnxruntime_providers_cuda.dll"}
+		}
+		for _, name := range providers {
 			p := filepath.Join(dir, name)
 			lib := Library{Role: "ONNX Runtime CUDA provider (" + name + ")"}
 			if _, err := os.Stat(p); err != nil {

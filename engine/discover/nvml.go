@@ -1,9 +1,22 @@
 package discover
 
 /*
-#cgo LDFLAGS: -ldl
-#include <dlfcn.h>
+#cgo !windows LDFLAGS: -ldl
 #include <stdlib.h>
+#ifdef _WIN32
+// NVML ships with the NVIDIA driver as nvml.dll (System32, or NVSMI\ on old drivers).
+#include <windows.h>
+#define NVML_LIB "nvml.dll"
+static void* dlopen(const char* name, int flags) { (void)flags; return (void*)LoadLibraryA(name); }
+static void* dlsym(void* h, const char* name) { return (void*)GetProcAddress((HMODULE)h, name); }
+static int dlclose(void* h) { return FreeLibrary((HMODULE)h) ? 0 : -1; }
+static const char* dlerror(void) { return "nvml.dll: cannot load (is the NVIDIA driver installed?)"; }
+#define RTLD_LAZY 0
+#define RTLD_LOCAL 0
+#else
+#include <dlfcn.h>
+#define NVML_LIB "libnvidia-ml.so.1"
+#endif
 
 typedef struct { unsigned long long total, free, used; } nvmlMemory;
 typedef void* nvmlDevice;
@@ -22,7 +35,7 @@ typedef struct {
 } nvml;
 
 static const char* nvml_open(nvml* n) {
-	n->lib = dlopen("libnvidia-ml.so.1", RTLD_LAZY | RTLD_LOCAL);
+	n->lib = dlopen(NVML_LIB, RTLD_LAZY | RTLD_LOCAL);
 	if (!n->lib) return dlerror();
 	n->init = dlsym(n->lib, "nvmlInit_v2");
 	n->shutdown = dlsym(n->lib, "nvmlShutdown");
@@ -36,7 +49,7 @@ static const char* nvml_open(nvml* n) {
 	if (!n->init || !n->shutdown || !n->count || !n->handle || !n->name || !n->memory) {
 		dlclose(n->lib);
 		n->lib = NULL;
-		return "libnvidia-ml.so.1 lacks the NVML v2 functions";
+		return NVML_LIB " lacks the NVML v2 functions";
 	}
 	return NULL;
 }

@@ -2,10 +2,23 @@ package ort
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/capi
-#cgo LDFLAGS: -ldl
-#include <dlfcn.h>
+#cgo !windows LDFLAGS: -ldl
 #include <stdlib.h>
 #include "onnxruntime_c_api.h"
+#ifdef _WIN32
+#include <windows.h>
+
+// diptych_api returns the OrtApi of the already-loaded library at path.
+static const OrtApi* diptych_api(const char* path) {
+	HMODULE h = LoadLibraryA(path); // takes a reference if already loaded
+	if (!h) return NULL;
+	const OrtApiBase* (*get)(void) = (const OrtApiBase* (*)(void))(void*)GetProcAddress(h, "OrtGetApiBase");
+	FreeLibrary(h); // the runtime keeps its own reference
+	if (!get) return NULL;
+	return get()->GetApi(ORT_API_VERSION);
+}
+#else
+#include <dlfcn.h>
 
 // diptych_api returns the OrtApi of the already-loaded library at path.
 static const OrtApi* diptych_api(const char* path) {
@@ -17,6 +30,7 @@ static const OrtApi* diptych_api(const char* path) {
 	if (!get) return NULL;
 	return get()->GetApi(ORT_API_VERSION);
 }
+#endif
 
 static int diptych_providers(const OrtApi* api, char*** out, int* n) {
 	OrtStatus* st = api->GetAvailableProviders(out, n);

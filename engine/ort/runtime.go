@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +25,19 @@ const MinVersion = "1.24.0"
 // EnvLibPath names the environment variable that points at libonnxruntime.
 const EnvLibPath = "DIPTYCH_ORT_LIB"
 
-// libNames are the file names tried in each candidate folder, in order.
-var libNames = []string{"libonnxruntime.so", "libonnxruntime.so.1"}
+// libNames are the file names tried in each candidate folder, in order, and
+// systemLibNames those tried on the system library search path.
+var libNames, systemLibNames = runtimeLibNames(runtime.GOOS)
+
+func runtimeLibNames(goos string) (inFolder, onSystemPath []string) {
+	switch goos {
+	case "windows":
+		return []string{"onnxruntime.dll"}, []string{"onnxruntime.dll"}
+	case "darwin":
+		return []string{"libonnxruntime.dylib"}, []string{"libonnxruntime.dylib"}
+	}
+	return []string{"libonnxruntime.so", "libonnxruntime.so.1"}, []string{"libonnxruntime.so.1", "libonnxruntime.so"}
+}
 
 // Candidate is one place the runtime library was looked for.
 type Candidate struct {
@@ -126,7 +138,7 @@ func Locate(o LocateOptions) (string, []Candidate, error) {
 		}
 	}
 	if !o.SkipSystem {
-		for _, name := range []string{"libonnxruntime.so.1", "libonnxruntime.so"} {
+		for _, name := range systemLibNames {
 			err := dl.Probe(name)
 			tried = append(tried, Candidate{Source: "system library path", Path: name, Err: err})
 			if err == nil {

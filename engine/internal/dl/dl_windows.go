@@ -1,11 +1,10 @@
-// Package dl opens shared libraries at run time (dlopen) so Diptych can probe
-// for optional native libraries — the ONNX Runtime, NVML, CUDA, cuDNN —
-// without linking against them.
+// Package dl opens shared libraries at run time (LoadLibrary on Windows) so
+// Diptych can probe for optional native libraries — the ONNX Runtime, NVML,
+// CUDA, cuDNN — without linking against them.
 package dl
 
 /*
-#cgo LDFLAGS: -ldl
-#include <dlfcn.h>
+#include <windows.h>
 #include <stdlib.h>
 
 typedef struct { const char* (*GetVersionString)(void); } ortApiBasePrefix;
@@ -20,11 +19,28 @@ static const char* ort_version(void* fn) {
 	const char* (*get)(void) = (const char* (*)(void))table[1];
 	return get ? get() : NULL;
 }
+
+// dl_open loads name with the folder of an absolute path searched for its
+// dependencies too (so onnxruntime.dll finds the provider DLLs beside it).
+static void* dl_open(const char* name, DWORD* err) {
+	HMODULE h = LoadLibraryExA(name, NULL, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_DEFAULT_DIRS);
+	if (!h) h = LoadLibraryA(name); // relative names and older Windows
+	if (!h) *err = GetLastError();
+	return (void*)h;
+}
+static void* dl_sym(void* h, const char* name, DWORD* err) {
+	FARPROC p = GetProcAddress((HMODULE)h, name);
+	if (!p) *err = GetLastError();
+	return (void*)p;
+}
+static void dl_close(void* h) { FreeLibrary((HMODULE)h); }
 */
 import "C"
 
 import (
 	"errors"
+	"fmt"
+	"syscall"
 	"unsafe"
 )
 
@@ -34,14 +50,15 @@ type Library struct {
 	Name string
 }
 
-// Open dlopens name (a path, or a bare name searched on the system library
-// path). The error is dlerror's text, which names the missing file or symbol.
+// Open loads name (a path, or a bare DLL name searched on the DLL search
+// path). The error names the file and Windows' reason.
 func Open(name string) (*Library, error) {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	h := C.dlopen(cname, C.RTLD_LAZY|C.RTLD_LOCAL)
+	var code C.DWORD
+	h := C.dl_open(cname, &code)
 	if h == nil {
-		return nil, errors.New(lastError())
+		return nil, fmt.Errorf("%s: %v", name, syscall.Errno(code))
 	}
 	return &Library{h: h, Name: name}, nil
 }
@@ -50,10 +67,10 @@ func Open(name string) (*Library, error) {
 func (l *Library) Sym(name string) (unsafe.Pointer, error) {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	C.dlerror()
-	p := C.dlsym(l.h, cname)
+	var code C.DWORD
+	p := C.dl_sym(l.h, cname, &code)
 	if p == nil {
-		return nil, errors.New(lastError())
+		return nil, fmt.Errorf("%s: symbol %s: %v", l.Name, name, syscall.Errno(code))
 	}
 	return p, nil
 }
@@ -61,12 +78,12 @@ func (l *Library) Sym(name string) (unsafe.Pointer, error) {
 // Close releases the library.
 func (l *Library) Close() {
 	if l != nil && l.h != nil {
-		C.dlclose(l.h)
+		C.dl_close(l.h)
 		l.h = nil
 	}
 }
 
-// Probe reports whether name can be opened, with dlerror's reason if not.
+// Probe reports whether name can be opened, with Windows' reason if not.
 func Probe(name string) error {
 	l, err := Open(name)
 	if err != nil {
@@ -93,11 +110,4 @@ func ORTVersion(path string) (string, error) {
 		return "", errors.New("OrtGetApiBase returned no version")
 	}
 	return C.GoString(v), nil
-}
-
-func lastError() string {
-	if e := C.dlerror(); e != nil {
-		return C.GoString(e)
-	}
-	return "unknown dlopen error"
 }
