@@ -11,7 +11,7 @@ BIN := bin/diptych
 PKGS := ./...
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all setup deps runtime build run test vet fixtures bench clean deb windows
+.PHONY: all setup deps runtime build run test vet fixtures bench clean deb test-deb windows tarball package icons
 
 all: build
 
@@ -45,5 +45,28 @@ bench: setup
 fixtures:
 	tools/make_fixtures.sh
 
+# Debian package with the CPU ONNX Runtime bundled: dist/diptych_<ver>_amd64.deb
+deb: runtime
+	VERSION=$(VERSION) tools/build_deb.sh
+
+# Builds the .deb, installs it into a fresh debootstrap root and runs
+# `diptych doctor --json` there (root, about a minute).
+test-deb:
+	DIPTYCH_TEST_DEB=1 $(GO) test -tags '$(TAGS)' -count=1 -run TestDebOnCleanDebian -timeout 20m ./packaging
+
+# Windows amd64 with mingw-w64: dist/windows/diptych.exe (+ lib/onnxruntime.dll and a zip unless NO_RUNTIME=1)
+windows:
+	VERSION=$(VERSION) tools/build_windows.sh
+
+# `fyne package` Linux tarball: dist/diptych_<ver>_linux_amd64.tar.xz
+tarball:
+	VERSION=$(VERSION) tools/fyne_package.sh
+
+package: deb tarball windows
+
+# Re-render assets/icons/*.png after editing assets/icon.svg (librsvg2-bin)
+icons:
+	tools/build_icons.sh
+
 clean:
-	rm -rf bin dist
+	rm -rf bin dist build

@@ -70,10 +70,10 @@ type StageTiming struct {
 
 // Result is a finished generation.
 type Result struct {
-	Images    []image.Image `json:"-"`
-	Seed      int64         `json:"seed"`
-	Timings   []StageTiming `json:"timings"`
-	Total     time.Duration `json:"total_ns"`
+	Images  []image.Image `json:"-"`
+	Seed    int64         `json:"seed"`
+	Timings []StageTiming `json:"timings"`
+	Total   time.Duration `json:"total_ns"`
 	// ModelTime is the part of Total spent inside ONNX Runtime runs (SDXL).
 	ModelTime time.Duration `json:"model_ns,omitempty"`
 	PeakRSSMB int64         `json:"peak_rss_mb"`

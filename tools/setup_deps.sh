@@ -4,7 +4,8 @@
 # apt-get command to run instead.
 set -euo pipefail
 pkgs=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev
-      libxi-dev libxxf86vm-dev libxext-dev xvfb xauth x11-apps xdotool imagemagick ca-certificates)
+      libxi-dev libxxf86vm-dev libxext-dev xvfb xauth x11-apps xdotool imagemagick ca-certificates
+      desktop-file-utils appstream dpkg-dev zip)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

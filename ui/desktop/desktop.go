@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"diptych/app"
+	"diptych/assets"
 	"diptych/ui"
 )
 
@@ -59,6 +60,7 @@ func Run(ctx context.Context, o Options) error {
 	defer b.Close()
 
 	a := fyneapp.NewWithID(AppID)
+	a.SetIcon(assets.Icon)
 	applyTheme(a, settings.Theme)
 	w := a.NewWindow("Diptych")
 	u := ui.New(b, w, ui.Options{
