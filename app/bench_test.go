@@ -41,7 +41,7 @@ func (s *scriptedEngine) Generate(ctx context.Context, req Request, progress fun
 	}
 	total := s.totals[(n-1)%len(s.totals)]
 	return Result{Images: []image.Image{image.NewRGBA(image.Rect(0, 0, 16, 8))}, Seed: req.Seed, Total: total,
-		Timings:   []StageTiming{{"text_encoders", total / 10}, {"denoise", total * 8 / 10}, {"vae_decoder", total / 10}},
+		Timings:   []StageTiming{{Stage: "text_encoders", Duration: total / 10}, {Stage: "denoise", Duration: total * 8 / 10}, {Stage: "vae_decoder", Duration: total / 10}},
 		PeakRSSMB: int64(100 * n), PeakGPUMB: int64(1000 * n), Device: "cuda:0", Provider: "CUDAExecutionProvider", Precision: "fp16"}, nil
 }
 

@@ -77,7 +77,7 @@ func (e *LocalEngine) generateJanus(ctx context.Context, req Request, progress f
 	if err != nil {
 		return out, err
 	}
-	out.Timings = []StageTiming{{"load", load}, {"prefill", res.Prefill}, {"tokens", res.Sampling}, {"image_decode", res.Decode}}
+	out.Timings = []StageTiming{{Stage: "load", Duration: load}, {Stage: "prefill", Duration: res.Prefill}, {Stage: "tokens", Duration: res.Sampling}, {Stage: "image_decode", Duration: res.Decode}}
 	for _, img := range res.Images {
 		out.Images = append(out.Images, image.Image(img))
 	}

@@ -1,75 +1,41 @@
 package app
 
-import (
-	"time"
+import "diptych/app/api"
 
-	"diptych/gallery"
+// The job and event types live in app/api (see engine.go).
+type (
+	// JobID names a job in the Studio's queue.
+	JobID = api.JobID
+	// JobState is where a job is in its life.
+	JobState = api.JobState
+	// Job is one generation request in the queue and how it went.
+	Job = api.Job
+	// EventKind says what happened to a job.
+	EventKind = api.EventKind
+	// Event is one change to a job, delivered to subscribers in order.
+	Event = api.Event
+	// ComparePair names the two jobs of a compare run and their gallery group.
+	ComparePair = api.ComparePair
 )
-
-// JobID names a job in the Studio's queue.
-type JobID string
-
-// JobState is where a job is in its life.
-type JobState string
 
 // Job states.
 const (
-	JobQueued    JobState = "queued"
-	JobRunning   JobState = "running"
-	JobDone      JobState = "done"
-	JobFailed    JobState = "failed"
-	JobCancelled JobState = "cancelled"
+	JobQueued    = api.JobQueued
+	JobRunning   = api.JobRunning
+	JobDone      = api.JobDone
+	JobFailed    = api.JobFailed
+	JobCancelled = api.JobCancelled
 )
-
-// Finished reports whether the state is final.
-func (s JobState) Finished() bool {
-	return s == JobDone || s == JobFailed || s == JobCancelled
-}
-
-// Job is one generation request in the queue and how it went.
-type Job struct {
-	ID      JobID    `json:"id"`
-	Request Request  `json:"request"`
-	State   JobState `json:"state"`
-	// Error is the reason a job failed (or was cancelled).
-	Error string `json:"error,omitempty"`
-	// GroupID ties the job to a gallery group (a compare pair, a batch);
-	// GroupIndex is its position there (0 = SDXL side of a pair, 1 = Janus).
-	GroupID    int64     `json:"group_id,omitempty"`
-	GroupIndex int       `json:"group_index,omitempty"`
-	Created    time.Time `json:"created"`
-	Started    time.Time `json:"started,omitzero"`
-	Finished   time.Time `json:"finished,omitzero"`
-	// Generations are the gallery ids of the saved images (done jobs).
-	Generations []int64 `json:"generations,omitempty"`
-}
-
-// EventKind says what happened to a job.
-type EventKind string
 
 // Event kinds.
 const (
-	EventQueued    EventKind = "queued"
-	EventStarted   EventKind = "started"
-	EventProgress  EventKind = "progress"
-	EventDone      EventKind = "done"
-	EventFailed    EventKind = "failed"
-	EventCancelled EventKind = "cancelled"
-	EventRemoved   EventKind = "removed" // taken out of the queue unrun
-	EventMoved     EventKind = "moved"   // the queue order changed
-	EventWarning   EventKind = "warning" // a problem not tied to a job (Err says what)
+	EventQueued    = api.EventQueued
+	EventStarted   = api.EventStarted
+	EventProgress  = api.EventProgress
+	EventDone      = api.EventDone
+	EventFailed    = api.EventFailed
+	EventCancelled = api.EventCancelled
+	EventRemoved   = api.EventRemoved
+	EventMoved     = api.EventMoved
+	EventWarning   = api.EventWarning
 )
-
-// Event is one change to a job, delivered to subscribers in order.
-type Event struct {
-	Kind EventKind
-	Job  Job // the job as it is after the change
-	// Progress is set for EventProgress (Preview may hold a live preview).
-	Progress Progress
-	// Result and Generations are set for EventDone: what the engine
-	// returned and the rows saved to the gallery, one per image.
-	Result      *Result
-	Generations []gallery.Generation
-	// Err is the reason for EventFailed and EventCancelled.
-	Err string
-}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"diptych/app/internal/atomicfile"
 )
 
 // QueueFileName is the queue's file in the config folder.
@@ -99,5 +101,5 @@ func SaveQueue(path string, jobs []Job) error {
 	if err != nil {
 		return fmt.Errorf("encode queue: %w", err)
 	}
-	return writeFileAtomic(path, append(b, '\n'))
+	return atomicfile.Write(path, append(b, '\n'))
 }

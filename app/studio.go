@@ -217,13 +217,6 @@ func (s *Studio) SubmitToGroup(req Request, groupID int64, index int) JobID {
 	return ev.Job.ID
 }
 
-// ComparePair names the two jobs of a compare run and their gallery group.
-type ComparePair struct {
-	GroupID int64
-	SDXL    JobID // group index 0
-	Janus   JobID // group index 1
-}
-
 // Compare queues one prompt on both engines at the same seed, tied by a new
 // gallery group. The prompt, negative prompt and seed of sdxl are used for
 // both sides; a seed of -1 is drawn once here so that both sides share it.

@@ -112,9 +112,9 @@ func TestSweepTableFormat(t *testing.T) {
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	r := SweepResult{Cells: []SweepCell{
 		{Point: SweepPoint{256, 256, 20}, Result: Result{Total: ms(2500), PeakRSSMB: 900, Timings: []StageTiming{
-			{"text_encoders", ms(100)}, {"denoise", ms(2000)}, {"vae_decoder", ms(400)}}}},
+			{Stage: "text_encoders", Duration: ms(100)}, {Stage: "denoise", Duration: ms(2000)}, {Stage: "vae_decoder", Duration: ms(400)}}}},
 		{Point: SweepPoint{512, 512, 50}, Result: Result{Total: ms(12250), PeakRSSMB: 1400, PeakGPUMB: 7000, Timings: []StageTiming{
-			{"text_encoders", ms(250)}, {"denoise", ms(11000)}, {"vae_decoder", ms(1000)}}}},
+			{Stage: "text_encoders", Duration: ms(250)}, {Stage: "denoise", Duration: ms(11000)}, {Stage: "vae_decoder", Duration: ms(1000)}}}},
 		{Point: SweepPoint{768, 768, 100}, Err: errors.New("sdxl: out of memory | in unet")},
 	}}
 	want := `| # | size | steps | total s | text s | denoise s | s/step | vae s | peak RSS MB | peak GPU MB | status |

@@ -17,6 +17,7 @@ import (
 
 	"github.com/disintegration/imaging"
 
+	"diptych/app/api"
 	"diptych/gallery"
 )
 
@@ -31,7 +32,7 @@ type compareSide struct {
 	Knob      *widget.Slider
 	KnobLabel *widget.Label
 
-	job string
+	job JobID
 	req Request
 	gen *gallery.Generation
 	img image.Image
@@ -202,7 +203,7 @@ func (v *CompareView) run() {
 			}
 			v.groupID = pair.GroupID
 			v.swapped = false
-			for i, id := range []string{pair.SDXL, pair.Janus} {
+			for i, id := range []JobID{pair.SDXL, pair.Janus} {
 				s := v.Sides[i]
 				s.job, s.gen, s.img = id, nil, nil
 				s.Image.Image = nil
@@ -219,7 +220,7 @@ func (v *CompareView) run() {
 }
 
 // side returns the side showing job id.
-func (v *CompareView) side(id string) *compareSide {
+func (v *CompareView) side(id JobID) *compareSide {
 	for _, s := range v.Sides {
 		if s.job == id && id != "" {
 			return s
@@ -234,16 +235,16 @@ func (v *CompareView) onEvent(e Event) {
 		return
 	}
 	switch e.Kind {
-	case EventStarted:
+	case api.EventStarted:
 		s.req = e.Job.Request
 		s.Status.SetText("Running…")
-	case EventProgress:
+	case api.EventProgress:
 		s.Status.SetText(progressText(e.Progress))
 		if e.Progress.Preview != nil {
 			s.Image.Image = e.Progress.Preview
 			s.Image.Refresh()
 		}
-	case EventDone:
+	case api.EventDone:
 		s.req = e.Job.Request
 		s.Rerun.Enable()
 		if len(e.Generations) > 0 {
@@ -269,7 +270,7 @@ func (v *CompareView) onEvent(e Event) {
 			}
 		}
 		v.updateButtons()
-	case EventFailed, EventCancelled:
+	case api.EventFailed, api.EventCancelled:
 		s.req = e.Job.Request
 		s.Status.SetText(string(e.Job.State) + ": " + e.Err)
 		s.Rerun.Enable()

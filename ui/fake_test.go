@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"diptych/app/api"
 	"diptych/gallery"
 )
 
@@ -155,38 +156,38 @@ func (f *fakeBackend) worker() {
 		}
 		j := f.queue[0]
 		f.queue = f.queue[1:]
-		j.State = JobRunning
+		j.State = api.JobRunning
 		ctx, cancel := context.WithCancel(f.ctx)
 		f.running, f.cancel = j, cancel
 		f.requests = append(f.requests, j.Request)
 		snap := *j
 		f.mu.Unlock()
-		f.emit(Event{Kind: EventStarted, Job: snap})
+		f.emit(Event{Kind: api.EventStarted, Job: snap})
 		f.deliver.Unlock()
 
 		img, err := f.engine(ctx, j.Request, func(p Progress) {
 			f.deliver.Lock()
-			f.emit(Event{Kind: EventProgress, Job: snap, Progress: p})
+			f.emit(Event{Kind: api.EventProgress, Job: snap, Progress: p})
 			f.deliver.Unlock()
 		})
 		var ev Event
 		switch {
 		case ctx.Err() != nil:
-			ev = Event{Kind: EventCancelled, Err: "cancelled"}
+			ev = Event{Kind: api.EventCancelled, Err: "cancelled"}
 		case err != nil:
-			ev = Event{Kind: EventFailed, Err: err.Error()}
+			ev = Event{Kind: api.EventFailed, Err: err.Error()}
 		default:
 			g, serr := f.save(j, img)
 			if serr != nil {
-				ev = Event{Kind: EventFailed, Err: "save image 1 of 1 to the library: " + serr.Error()}
+				ev = Event{Kind: api.EventFailed, Err: "save image 1 of 1 to the library: " + serr.Error()}
 			} else {
-				ev = Event{Kind: EventDone, Generations: []gallery.Generation{g}}
+				ev = Event{Kind: api.EventDone, Generations: []gallery.Generation{g}}
 			}
 		}
 		cancel()
 		f.deliver.Lock() // lock order: deliver, then mu
 		f.mu.Lock()
-		j.State = map[EventKind]JobState{EventCancelled: JobCancelled, EventFailed: JobFailed, EventDone: JobDone}[ev.Kind]
+		j.State = map[api.EventKind]api.JobState{api.EventCancelled: api.JobCancelled, api.EventFailed: api.JobFailed, api.EventDone: api.JobDone}[ev.Kind]
 		j.Error = ev.Err
 		for _, g := range ev.Generations {
 			j.Generations = append(j.Generations, g.ID)
@@ -224,7 +225,7 @@ func (f *fakeBackend) save(j *Job, img image.Image) (gallery.Generation, error) 
 	req := map[string]any{"prompt": r.Prompt, "negative": r.Negative, "model": r.Model, "model_dir": r.ModelDir,
 		"width": r.Width, "height": r.Height, "steps": r.Steps, "scheduler": r.Scheduler, "guidance": r.Guidance,
 		"cfg": r.CFG, "temperature": r.Temperature, "seed": seed}
-	g := gallery.Generation{ID: f.nextID, CreatedAt: time.Now(), Engine: r.Model, Model: filepath.Base(r.ModelDir),
+	g := gallery.Generation{ID: f.nextID, CreatedAt: time.Now(), Engine: string(r.Model), Model: filepath.Base(r.ModelDir),
 		Prompt: r.Prompt, NegativePrompt: r.Negative, Seed: uint64(seed), Steps: r.Steps, Scheduler: r.Scheduler,
 		Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Guidance: r.Guidance, Device: "cpu", ExecutionProvider: "CPU",
 		Timings: []gallery.StageTiming{{Stage: "denoise", Duration: 1200 * time.Millisecond}}, PeakMemoryBytes: 512 << 20,
@@ -235,18 +236,18 @@ func (f *fakeBackend) save(j *Job, img image.Image) (gallery.Generation, error) 
 	return g, nil
 }
 
-func (f *fakeBackend) Submit(r Request) string { return f.SubmitToGroup(r, 0, 0) }
+func (f *fakeBackend) Submit(r Request) JobID { return f.SubmitToGroup(r, 0, 0) }
 
-func (f *fakeBackend) SubmitToGroup(r Request, group int64, index int) string {
+func (f *fakeBackend) SubmitToGroup(r Request, group int64, index int) JobID {
 	f.deliver.Lock()
 	defer f.deliver.Unlock()
 	f.mu.Lock()
 	f.seq++
-	j := &Job{ID: fmt.Sprintf("job-%d", f.seq), Request: r, State: JobQueued, GroupID: group, GroupIndex: index}
+	j := &Job{ID: JobID(fmt.Sprintf("job-%d", f.seq)), Request: r, State: api.JobQueued, GroupID: group, GroupIndex: index}
 	f.queue = append(f.queue, j)
 	snap := *j
 	f.mu.Unlock()
-	f.emit(Event{Kind: EventQueued, Job: snap})
+	f.emit(Event{Kind: api.EventQueued, Job: snap})
 	select {
 	case f.wake <- struct{}{}:
 	default:
@@ -254,7 +255,7 @@ func (f *fakeBackend) SubmitToGroup(r Request, group int64, index int) string {
 	return snap.ID
 }
 
-func (f *fakeBackend) Compare(ctx context.Context, sd, jn Request) (ComparePair, error) {
+func (f *fakeBackend) Compare(ctx context.Context, sd, jn Request) (api.ComparePair, error) {
 	if sd.Seed < 0 {
 		sd.Seed = 777
 	}
@@ -263,10 +264,10 @@ func (f *fakeBackend) Compare(ctx context.Context, sd, jn Request) (ComparePair,
 	f.groups++
 	g := f.groups
 	f.mu.Unlock()
-	return ComparePair{GroupID: g, SDXL: f.SubmitToGroup(sd, g, 0), Janus: f.SubmitToGroup(jn, g, 1)}, nil
+	return api.ComparePair{GroupID: g, SDXL: f.SubmitToGroup(sd, g, 0), Janus: f.SubmitToGroup(jn, g, 1)}, nil
 }
 
-func (f *fakeBackend) Cancel(id string) bool {
+func (f *fakeBackend) Cancel(id JobID) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.running != nil && f.running.ID == id {
@@ -276,7 +277,7 @@ func (f *fakeBackend) Cancel(id string) bool {
 	return false
 }
 
-func (f *fakeBackend) Remove(id string) error {
+func (f *fakeBackend) Remove(id JobID) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, j := range f.queue {
@@ -294,7 +295,7 @@ func (f *fakeBackend) Remove(id string) error {
 	return fmt.Errorf("no job %s", id)
 }
 
-func (f *fakeBackend) Move(id string, pos int) error {
+func (f *fakeBackend) Move(id JobID, pos int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, j := range f.queue {

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"diptych/app/api"
 	"diptych/gallery"
 )
 
@@ -489,7 +490,7 @@ func (v *HistoryView) undo() {
 
 // onEvent refreshes the grid when a job saved images.
 func (v *HistoryView) onEvent(e Event) {
-	if e.Kind == EventDone && len(e.Generations) > 0 {
+	if e.Kind == api.EventDone && len(e.Generations) > 0 {
 		v.Reload()
 	}
 }

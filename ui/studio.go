@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"diptych/app/api"
 	"diptych/gallery"
 )
 
@@ -88,7 +89,7 @@ type StudioView struct {
 	models      []ModelInfo
 	modelLabels map[string]ModelInfo
 	jobs        []Job
-	running     string // id of the running job
+	running     JobID // id of the running job
 	recent      []gallery.Prompt
 	initPath    string
 	settingSize bool
@@ -491,7 +492,7 @@ func RequestFromGeneration(g gallery.Generation) Request {
 		}
 	}
 	if r.Prompt == "" {
-		r = Request{Model: g.Engine, Prompt: g.Prompt, Negative: g.NegativePrompt, Width: g.Width, Height: g.Height,
+		r = Request{Model: api.Model(g.Engine), Prompt: g.Prompt, Negative: g.NegativePrompt, Width: g.Width, Height: g.Height,
 			Steps: g.Steps, Scheduler: g.Scheduler, Guidance: g.Guidance, Temperature: g.Temperature}
 		if g.Engine == EngineJanus {
 			r.CFG, r.Guidance = g.Guidance, 0
@@ -526,7 +527,7 @@ func (v *StudioView) cancel() {
 // onEvent applies a job event (on the UI goroutine).
 func (v *StudioView) onEvent(e Event) {
 	switch e.Kind {
-	case EventProgress:
+	case api.EventProgress:
 		p := e.Progress
 		if p.Total > 0 {
 			v.Progress.SetValue(float64(p.Step) / float64(p.Total))
@@ -536,18 +537,18 @@ func (v *StudioView) onEvent(e Event) {
 			v.showImage(p.Preview)
 		}
 		return
-	case EventStarted:
+	case api.EventStarted:
 		v.running = e.Job.ID
 		v.Cancel.Enable()
 		v.Progress.SetValue(0)
 		v.ProgressText.SetText("Starting " + shorten(e.Job.Request.Prompt, 40) + "…")
-	case EventDone, EventFailed, EventCancelled:
+	case api.EventDone, api.EventFailed, api.EventCancelled:
 		if e.Job.ID == v.running {
 			v.running = ""
 			v.Cancel.Disable()
 		}
 		switch e.Kind {
-		case EventDone:
+		case api.EventDone:
 			v.Progress.SetValue(1)
 			v.ProgressText.SetText("Done")
 			if len(e.Generations) > 0 {
@@ -559,9 +560,9 @@ func (v *StudioView) onEvent(e Event) {
 				}
 				v.loadResult(g)
 			}
-		case EventFailed:
+		case api.EventFailed:
 			v.ProgressText.SetText("Failed: " + e.Err)
-		case EventCancelled:
+		case api.EventCancelled:
 			v.Progress.SetValue(0)
 			v.ProgressText.SetText("Cancelled")
 		}
@@ -619,14 +620,14 @@ func (v *StudioView) updateQueueRow(i widget.ListItemID, o fyne.CanvasObject) {
 	btns := c.Objects[1].(*fyne.Container).Objects
 	up, down, rm := btns[0].(*widget.Button), btns[1].(*widget.Button), btns[2].(*widget.Button)
 	text := fmt.Sprintf("%s · %s · %s", j.State, j.Request.Model, shorten(j.Request.Prompt, 60))
-	if j.Error != "" && j.State == JobFailed {
+	if j.Error != "" && j.State == api.JobFailed {
 		text += " — " + j.Error
 	}
 	l.SetText(text)
-	queued := j.State == JobQueued
+	queued := j.State == api.JobQueued
 	pos := 0
 	for _, q := range v.jobs[:i] {
-		if q.State == JobQueued {
+		if q.State == api.JobQueued {
 			pos++
 		}
 	}
@@ -639,7 +640,7 @@ func (v *StudioView) updateQueueRow(i widget.ListItemID, o fyne.CanvasObject) {
 		up.Disable()
 		down.Disable()
 	}
-	if j.State == JobRunning {
+	if j.State == api.JobRunning {
 		rm.SetIcon(theme.MediaStopIcon())
 		rm.OnTapped = func() { v.u.b.Cancel(j.ID) }
 	} else {
@@ -648,14 +649,14 @@ func (v *StudioView) updateQueueRow(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 }
 
-func (v *StudioView) move(id string, pos int) {
+func (v *StudioView) move(id JobID, pos int) {
 	if err := v.u.b.Move(id, max(pos, 0)); err != nil {
 		v.u.showError(err)
 	}
 	v.refreshJobs()
 }
 
-func (v *StudioView) remove(id string) {
+func (v *StudioView) remove(id JobID) {
 	if err := v.u.b.Remove(id); err != nil {
 		v.u.showError(err)
 	}

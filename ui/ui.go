@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"diptych/app/api"
 	"diptych/gallery"
 )
 
@@ -200,20 +201,20 @@ func (u *UI) clipboard() fyne.Clipboard {
 // handle applies a backend event on the UI goroutine.
 func (u *UI) handle(e Event) {
 	switch e.Kind {
-	case EventWarning:
+	case api.EventWarning:
 		u.setStatus("Warning: " + e.Err)
 		return
-	case EventFailed:
+	case api.EventFailed:
 		u.setStatus("Failed: " + e.Err)
-	case EventDone:
+	case api.EventDone:
 		u.setStatus("Done: " + shorten(e.Job.Request.Prompt, 50))
 		u.Studio.loadRecent(u.ctx)
-	case EventCancelled:
+	case api.EventCancelled:
 		u.setStatus("Cancelled")
 	}
 	u.Studio.onEvent(e)
 	u.Compare.onEvent(e)
-	if e.Kind != EventProgress {
+	if e.Kind != api.EventProgress {
 		u.History.onEvent(e)
 	}
 }
@@ -254,9 +255,9 @@ func (u *UI) work(fn func() error, done func()) {
 }
 
 // Running is the id of the running job ("" if none).
-func (u *UI) Running() string {
+func (u *UI) Running() JobID {
 	for _, j := range u.b.Jobs() {
-		if j.State == JobRunning {
+		if j.State == api.JobRunning {
 			return j.ID
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"diptych/app/api"
 	"diptych/gallery"
 )
 
@@ -153,11 +154,11 @@ func TestHistorySearchAndReuseSettings(t *testing.T) {
 	s.SeedLock.SetChecked(true)
 	s.Seed.SetText("4242")
 	h.generate(t, "a lighthouse at dusk")
-	h.waitFor(t, "first result", func() bool { return len(f.Jobs()) == 1 && f.Jobs()[0].State == JobDone })
+	h.waitFor(t, "first result", func() bool { return len(f.Jobs()) == 1 && f.Jobs()[0].State == api.JobDone })
 	s.Steps.SetValue(30)
 	s.SeedLock.SetChecked(false)
 	h.generate(t, "a ramen shop in rain")
-	h.waitFor(t, "second result", func() bool { return len(f.Jobs()) == 2 && f.Jobs()[1].State == JobDone })
+	h.waitFor(t, "second result", func() bool { return len(f.Jobs()) == 2 && f.Jobs()[1].State == api.JobDone })
 
 	hv := h.u.History
 	h.u.Tabs.SelectIndex(2)
@@ -258,7 +259,7 @@ func TestQueueTwoJobsMoveAndRemove(t *testing.T) {
 	h.generate(t, "third")
 	h.waitFor(t, "three in the queue list", func() bool { return s.Queue.Length() == 3 })
 	jobs := s.jobs
-	if jobs[0].State != JobRunning || jobs[1].State != JobQueued || jobs[2].State != JobQueued {
+	if jobs[0].State != api.JobRunning || jobs[1].State != api.JobQueued || jobs[2].State != api.JobQueued {
 		t.Fatalf("states %v %v %v", jobs[0].State, jobs[1].State, jobs[2].State)
 	}
 	s.move(jobs[2].ID, 0) // third runs next
@@ -272,7 +273,7 @@ func TestQueueTwoJobsMoveAndRemove(t *testing.T) {
 	close(gate)
 	h.waitFor(t, "both done", func() bool {
 		j := f.Jobs()
-		return len(j) == 2 && j[0].State == JobDone && j[1].State == JobDone
+		return len(j) == 2 && j[0].State == api.JobDone && j[1].State == api.JobDone
 	})
 	got := []string{}
 	for _, r := range f.requestsSeen() {
@@ -329,10 +330,10 @@ func TestModelFailingMidQueue(t *testing.T) {
 	h.generate(t, "two")
 	h.waitFor(t, "both finished", func() bool {
 		j := f.Jobs()
-		return len(j) == 2 && j[0].State.final() && j[1].State.final()
+		return len(j) == 2 && j[0].State.Finished() && j[1].State.Finished()
 	})
 	j := f.Jobs()
-	if j[0].State != JobFailed || !strings.Contains(j[0].Error, "load unet /models/broken") || j[1].State != JobDone {
+	if j[0].State != api.JobFailed || !strings.Contains(j[0].Error, "load unet /models/broken") || j[1].State != api.JobDone {
 		t.Fatalf("jobs %+v", j)
 	}
 	h.waitFor(t, "queue rows", func() bool { return s.Queue.Length() == 2 })
@@ -340,8 +341,6 @@ func TestModelFailingMidQueue(t *testing.T) {
 		t.Fatalf("queue shows %+v", s.jobs[0])
 	}
 }
-
-func (s JobState) final() bool { return s == JobDone || s == JobFailed || s == JobCancelled }
 
 func TestLibraryOnAFullDisk(t *testing.T) {
 	f := newFake(t)
@@ -478,7 +477,7 @@ func TestClosingDuringARunAsksThenCancels(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("did not quit after Yes")
 	}
-	h.waitFor(t, "the job cancelled", func() bool { j := f.Jobs(); return len(j) == 1 && j[0].State == JobCancelled })
+	h.waitFor(t, "the job cancelled", func() bool { j := f.Jobs(); return len(j) == 1 && j[0].State == api.JobCancelled })
 	_ = s
 }
 

@@ -5,7 +5,6 @@ package desktop
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -95,66 +94,24 @@ func (b *Backend) Close() error {
 	return err
 }
 
-// ToApp converts a view request to the app's (same JSON names).
-func ToApp(r ui.Request) app.Request {
-	var out app.Request
-	convert(r, &out)
-	return out
+// The job methods pass the Studio's own types through: ui uses app/api's.
+
+func (b *Backend) Submit(r ui.Request) ui.JobID { return b.studio.Submit(r) }
+
+func (b *Backend) SubmitToGroup(r ui.Request, group int64, index int) ui.JobID {
+	return b.studio.SubmitToGroup(r, group, index)
 }
 
-// FromApp converts an app request to the views'.
-func FromApp(r app.Request) ui.Request {
-	var out ui.Request
-	convert(r, &out)
-	return out
+func (b *Backend) Compare(ctx context.Context, sd, jn ui.Request) (app.ComparePair, error) {
+	return b.studio.Compare(ctx, sd, jn)
 }
 
-func convert(in, out any) {
-	b, err := json.Marshal(in)
-	if err == nil {
-		err = json.Unmarshal(b, out)
-	}
-	if err != nil {
-		panic(fmt.Sprintf("convert %T: %v", in, err)) // both types are plain structs
-	}
-}
+func (b *Backend) Cancel(id ui.JobID) bool       { return b.studio.Cancel(id) }
+func (b *Backend) Remove(id ui.JobID) error      { return b.studio.Remove(id) }
+func (b *Backend) Move(id ui.JobID, p int) error { return b.studio.Move(id, p) }
+func (b *Backend) Jobs() []ui.Job                { return b.studio.Jobs() }
 
-func fromJob(j app.Job) ui.Job {
-	return ui.Job{ID: string(j.ID), Request: FromApp(j.Request), State: ui.JobState(j.State), Error: j.Error,
-		GroupID: j.GroupID, GroupIndex: j.GroupIndex, Generations: j.Generations}
-}
-
-func (b *Backend) Submit(r ui.Request) string { return string(b.studio.Submit(ToApp(r))) }
-
-func (b *Backend) SubmitToGroup(r ui.Request, group int64, index int) string {
-	return string(b.studio.SubmitToGroup(ToApp(r), group, index))
-}
-
-func (b *Backend) Compare(ctx context.Context, sd, jn ui.Request) (ui.ComparePair, error) {
-	p, err := b.studio.Compare(ctx, ToApp(sd), ToApp(jn))
-	return ui.ComparePair{GroupID: p.GroupID, SDXL: string(p.SDXL), Janus: string(p.Janus)}, err
-}
-
-func (b *Backend) Cancel(id string) bool       { return b.studio.Cancel(app.JobID(id)) }
-func (b *Backend) Remove(id string) error      { return b.studio.Remove(app.JobID(id)) }
-func (b *Backend) Move(id string, p int) error { return b.studio.Move(app.JobID(id), p) }
-
-func (b *Backend) Jobs() []ui.Job {
-	js := b.studio.Jobs()
-	out := make([]ui.Job, len(js))
-	for i, j := range js {
-		out[i] = fromJob(j)
-	}
-	return out
-}
-
-func (b *Backend) Subscribe(fn func(ui.Event)) func() {
-	return b.studio.Subscribe(func(e app.Event) {
-		p := e.Progress
-		fn(ui.Event{Kind: ui.EventKind(e.Kind), Job: fromJob(e.Job), Generations: e.Generations, Err: e.Err,
-			Progress: ui.Progress{Stage: p.Stage, Step: p.Step, Total: p.Total, Elapsed: p.Elapsed, Rate: p.Rate, ETA: p.ETA, Preview: p.Preview}})
-	})
-}
+func (b *Backend) Subscribe(fn func(ui.Event)) func() { return b.studio.Subscribe(fn) }
 
 // modelDirs are the folders searched for models: the settings' folders and
 // the managed models folder.
@@ -235,24 +192,22 @@ func (b *Backend) ImportModel(ctx context.Context, dir string) error {
 func (b *Backend) Settings() ui.Settings {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := b.settings
-	return ui.Settings{ModelDirs: s.ModelDirs, Library: s.Library, Device: s.Device, ORTLib: s.ORTLib, Theme: s.Theme, PreviewEvery: s.PreviewEvery}
+	return b.settings
 }
 
 func (b *Backend) SaveSettings(s ui.Settings) error {
-	as := app.Settings{ModelDirs: s.ModelDirs, Library: s.Library, Device: s.Device, ORTLib: s.ORTLib, Theme: s.Theme, PreviewEvery: s.PreviewEvery}
-	if err := as.Validate(); err != nil {
+	if err := s.Validate(); err != nil {
 		return err
 	}
 	if b.opts.SettingsPath != "" {
-		if err := as.Save(b.opts.SettingsPath); err != nil {
+		if err := s.Save(b.opts.SettingsPath); err != nil {
 			return err
 		}
 	}
 	b.mu.Lock()
-	b.settings = as
+	b.settings = s
 	b.mu.Unlock()
-	b.studio.SetSettings(as)
+	b.studio.SetSettings(s)
 	return nil
 }
 

@@ -16,30 +16,81 @@ import (
 	"diptych/ui"
 )
 
-// TestRequestConversionKeepsEveryField fills every field of app.Request
-// and checks the round trip through ui.Request, so a field added to one
-// and not the other is caught.
-func TestRequestConversionKeepsEveryField(t *testing.T) {
-	var r app.Request
-	v := reflect.ValueOf(&r).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		f := v.Field(i)
-		switch f.Kind() {
-		case reflect.String:
-			f.SetString("s" + v.Type().Field(i).Name)
-		case reflect.Int, reflect.Int64:
-			f.SetInt(int64(i + 1))
-		case reflect.Float64:
-			f.SetFloat(float64(i) + 0.5)
-		default:
-			t.Fatalf("field %s has kind %s: teach this test", v.Type().Field(i).Name, f.Kind())
+// TestBackendQueueOperations drives the queue through the Backend with the
+// Studio not started, so every job stays where the calls put it, and
+// checks that the waiting jobs outlive the Backend.
+func TestBackendQueueOperations(t *testing.T) {
+	dir := t.TempDir()
+	opts := BackendOptions{Settings: app.DefaultSettings(), QueuePath: filepath.Join(dir, "queue.json"), Engine: flatEngine{},
+		ModelStore: models.NewStore(filepath.Join(dir, "data")), Library: filepath.Join(dir, "lib")}
+	b, err := NewBackend(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := b.Compare(context.Background(), ui.Request{Prompt: "a paper crane", Seed: -1, Steps: 3}, ui.Request{CFG: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := b.Jobs()
+	if pair.GroupID <= 0 || len(js) != 2 || js[0].ID != pair.SDXL || js[1].ID != pair.Janus {
+		t.Fatalf("compare %+v gave jobs %+v", pair, js)
+	}
+	sd, jn := js[0], js[1]
+	if sd.Request.Model != ui.EngineSDXL || jn.Request.Model != ui.EngineJanus || sd.GroupIndex != 0 || jn.GroupIndex != 1 ||
+		sd.GroupID != pair.GroupID || jn.GroupID != pair.GroupID {
+		t.Fatalf("sides %+v / %+v", sd, jn)
+	}
+	if sd.Request.Seed < 0 || jn.Request.Seed != sd.Request.Seed || jn.Request.Prompt != "a paper crane" || jn.Request.CFG != 5 || sd.Request.Steps != 3 {
+		t.Fatalf("requests %+v / %+v", sd.Request, jn.Request)
+	}
+
+	third := b.Submit(ui.Request{Model: ui.EngineSDXL, Prompt: "third"})
+	if err := b.Move(third, 0); err != nil {
+		t.Fatal(err)
+	}
+	order := func() []ui.JobID {
+		var ids []ui.JobID
+		for _, j := range b.Jobs() {
+			ids = append(ids, j.ID)
+		}
+		return ids
+	}
+	if got, want := order(), []ui.JobID{third, pair.SDXL, pair.Janus}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("after move %v, want %v", got, want)
+	}
+	if !b.Cancel(pair.SDXL) || b.Cancel("job-that-never-was") {
+		t.Fatal("cancel: want true for a waiting job, false for an unknown one")
+	}
+	if err := b.Move(pair.SDXL, 0); err == nil || !strings.Contains(err.Error(), "not waiting") {
+		t.Fatalf("moving a cancelled job: %v", err)
+	}
+	if err := b.Remove(pair.Janus); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Remove("job-that-never-was"); err == nil || !strings.Contains(err.Error(), "no job job-that-never-was") {
+		t.Fatalf("removing an unknown job: %v", err)
+	}
+	js = b.Jobs()
+	if len(js) != 2 || js[0].ID != pair.SDXL || js[0].State != app.JobCancelled || js[1].ID != third || js[1].State != app.JobQueued {
+		t.Fatalf("after cancel and remove %+v", js)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	b2, err := NewBackend(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	var waiting []ui.JobID
+	for _, j := range b2.Jobs() {
+		if j.State == app.JobQueued {
+			waiting = append(waiting, j.ID)
 		}
 	}
-	if got := ToApp(FromApp(r)); got != r {
-		t.Fatalf("round trip lost fields:\n got %+v\nwant %+v", got, r)
-	}
-	if reflect.TypeOf(ui.Request{}).NumField() != v.NumField() {
-		t.Fatalf("ui.Request has %d fields, app.Request %d", reflect.TypeOf(ui.Request{}).NumField(), v.NumField())
+	if len(waiting) != 1 || waiting[0] != third {
+		t.Fatalf("reopened queue waits on %v, want [%s]", waiting, third)
 	}
 }
 
@@ -85,7 +136,7 @@ func TestBackendOverStudio(t *testing.T) {
 
 	done := make(chan ui.Event, 4)
 	unsub := b.Subscribe(func(e ui.Event) {
-		if e.Kind == ui.EventDone || e.Kind == ui.EventFailed {
+		if e.Kind == app.EventDone || e.Kind == app.EventFailed {
 			done <- e
 		}
 	})
@@ -93,7 +144,7 @@ func TestBackendOverStudio(t *testing.T) {
 	id := b.Submit(ui.Request{Model: ui.EngineSDXL, ModelDir: ms[0].Dir, Prompt: "through the adapter", Seed: 9, Steps: 2})
 	select {
 	case e := <-done:
-		if e.Kind != ui.EventDone || e.Job.ID != id || len(e.Generations) != 1 {
+		if e.Kind != app.EventDone || e.Job.ID != id || len(e.Generations) != 1 {
 			t.Fatalf("event %+v", e)
 		}
 		g, err := b.Get(context.Background(), e.Generations[0].ID)
@@ -103,7 +154,7 @@ func TestBackendOverStudio(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no result")
 	}
-	if js := b.Jobs(); len(js) != 1 || js[0].State != ui.JobDone {
+	if js := b.Jobs(); len(js) != 1 || js[0].State != app.JobDone {
 		t.Fatalf("jobs %+v", js)
 	}
 

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
+	"diptych/app"
 	"diptych/ui"
 )
 
@@ -61,7 +62,7 @@ func runTestHook(path string, u *ui.UI, b *Backend, w fyne.Window) {
 	}
 	final := make(chan ui.Event, 1)
 	unsub := b.Subscribe(func(e ui.Event) {
-		if e.Kind == ui.EventDone || e.Kind == ui.EventFailed || e.Kind == ui.EventCancelled {
+		if e.Kind == app.EventDone || e.Kind == app.EventFailed || e.Kind == app.EventCancelled {
 			select {
 			case final <- e:
 			default:
