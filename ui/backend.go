@@ -80,6 +80,8 @@ type Library interface {
 	SetFavourite(ctx context.Context, id int64, on bool) error
 	Delete(ctx context.Context, ids ...int64) error
 	Restore(ctx context.Context, ids ...int64) error
+	// EmptyTrash deletes the trashed generations for good, returning how many.
+	EmptyTrash(ctx context.Context) (int, error)
 	Export(ctx context.Context, ids []int64, dest string) (gallery.ExportReport, error)
 	// Path turns a library-relative image path into a file path.
 	Path(rel string) string

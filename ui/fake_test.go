@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +24,7 @@ import (
 // fakeBackend is an in-memory Backend: a one-worker queue driving a fake
 // engine, and a library of generations with their PNGs in a temp folder.
 type fakeBackend struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 
 	mu       sync.Mutex
@@ -49,12 +51,14 @@ type fakeBackend struct {
 	diag     Diagnosis
 	demoDirs []string
 	groups   int64
+	lists    int   // List calls
+	listErr  error // List fails with it when set
 
 	stop context.CancelFunc
 	ctx  context.Context
 }
 
-func newFake(t *testing.T) *fakeBackend {
+func newFake(t testing.TB) *fakeBackend {
 	ctx, stop := context.WithCancel(context.Background())
 	f := &fakeBackend{t: t, dir: t.TempDir(), wake: make(chan struct{}, 1), subs: map[int]func(Event){},
 		ctx: ctx, stop: stop, settings: Settings{Device: "auto", Theme: "system", PreviewEvery: 5}}
@@ -338,11 +342,27 @@ func (f *fakeBackend) Subscribe(fn func(Event)) func() {
 	}
 }
 
+// List pages newest first with an id cursor (gallery's keyset paging);
+// Limit 0 returns everything.
 func (f *fakeBackend) List(ctx context.Context, q gallery.Query) (gallery.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.lists++
+	if f.listErr != nil {
+		return gallery.Page{}, f.listErr
+	}
+	start := len(f.gens) - 1
+	if q.After != "" {
+		after, err := strconv.ParseInt(q.After, 10, 64)
+		if err != nil {
+			return gallery.Page{}, fmt.Errorf("bad cursor %q", q.After)
+		}
+		// gens are in ascending id order: start below the cursor.
+		start = sort.Search(len(f.gens), func(i int) bool { return f.gens[i].ID >= after }) - 1
+	}
 	var out []gallery.Generation
-	for i := len(f.gens) - 1; i >= 0; i-- {
+	next := ""
+	for i := start; i >= 0; i-- {
 		g := f.gens[i]
 		if (g.DeletedAt != nil) != q.Trash {
 			continue
@@ -350,12 +370,38 @@ func (f *fakeBackend) List(ctx context.Context, q gallery.Query) (gallery.Page, 
 		if q.Text != "" && !strings.Contains(strings.ToLower(g.Prompt+" "+g.NegativePrompt), strings.ToLower(q.Text)) {
 			continue
 		}
-		if q.Favourite && !g.Favourite || q.Model != "" && g.Model != q.Model {
+		if q.Favourite && !g.Favourite || q.Model != "" && g.Model != q.Model || q.GroupID != 0 && g.GroupID != q.GroupID {
 			continue
+		}
+		if q.Limit > 0 && len(out) == q.Limit {
+			next = strconv.FormatInt(out[len(out)-1].ID, 10)
+			break
 		}
 		out = append(out, g)
 	}
-	return gallery.Page{Items: out}, nil
+	return gallery.Page{Items: out, Next: next}, nil
+}
+
+func (f *fakeBackend) listCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lists
+}
+
+func (f *fakeBackend) EmptyTrash(ctx context.Context) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	kept := f.gens[:0]
+	n := 0
+	for _, g := range f.gens {
+		if g.DeletedAt != nil {
+			n++
+			continue
+		}
+		kept = append(kept, g)
+	}
+	f.gens = kept
+	return n, nil
 }
 
 func (f *fakeBackend) find(id int64) *gallery.Generation {

@@ -123,11 +123,17 @@ type HistoryView struct {
 	Export      *widget.Button
 	Delete      *widget.Button
 	Undo        *widget.Button
+	// EmptyTrash deletes the trash for good (shown while viewing it).
+	EmptyTrash *widget.Button
+	// ShowGroup filters the grid to the selected image's compare pair or
+	// sweep; ClearGroup (shown while filtered) lifts that filter.
+	ShowGroup  *widget.Button
+	ClearGroup *widget.Button
 
-	items    []gallery.Generation
-	next     string
-	loading  bool
-	gen      int // bumps on every new query, so stale pages are dropped
+	pages    *pageWindow
+	query    gallery.Query // the query the pages belong to
+	group    int64         // group filter (0: none)
+	gen      int           // bumps on every new query, so stale pages are dropped
 	thumbs   *thumbCache
 	Selected *gallery.Generation
 	deleted  []int64
@@ -141,7 +147,7 @@ const allFilter = "All"
 var dateFilters = []string{allFilter, "Today", "Last 7 days", "Last 30 days"}
 
 func newHistoryView(u *UI) *HistoryView {
-	v := &HistoryView{u: u, thumbs: newThumbCache(400)}
+	v := &HistoryView{u: u, thumbs: newThumbCache(400), pages: newPageWindow(historyPageSize, historyResidentPages)}
 	h := u.Hints
 	v.Search = widget.NewEntry()
 	v.Search.SetPlaceHolder("Search prompts, captions, boards…")
@@ -157,10 +163,10 @@ func newHistoryView(u *UI) *HistoryView {
 	v.Trash = widget.NewCheck("Trash", func(bool) { v.Reload() })
 	v.Count = widget.NewLabel("")
 
-	v.Grid = widget.NewGridWrap(func() int { return len(v.items) }, v.newCell, v.updateCell)
+	v.Grid = widget.NewGridWrap(func() int { return v.pages.rows }, v.newCell, v.updateCell)
 	v.Grid.OnSelected = func(id widget.GridWrapItemID) {
-		if id < len(v.items) {
-			v.selectItem(v.items[id])
+		if g, ok := v.item(id); ok {
+			v.selectItem(*g)
 		}
 	}
 
@@ -182,6 +188,11 @@ func newHistoryView(u *UI) *HistoryView {
 	v.Delete = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), v.delete)
 	v.Undo = widget.NewButtonWithIcon("Undo delete", theme.ContentUndoIcon(), v.undo)
 	v.Undo.Hide()
+	v.EmptyTrash = widget.NewButtonWithIcon("Empty trash…", theme.DeleteIcon(), v.confirmEmptyTrash)
+	v.EmptyTrash.Hide()
+	v.ShowGroup = widget.NewButtonWithIcon("Show group", theme.ViewRestoreIcon(), v.showGroup)
+	v.ClearGroup = widget.NewButtonWithIcon("", theme.CancelIcon(), func() { v.SetGroup(0) })
+	v.ClearGroup.Hide()
 	v.setDetailEnabled(false)
 
 	filters := container.NewHBox(
@@ -189,6 +200,8 @@ func newHistoryView(u *UI) *HistoryView {
 		widget.NewLabel("Date"), h.With(v.DateF, "Only recent images"),
 		widget.NewLabel("Board"), h.With(v.BoardF, "Only this board"),
 		h.With(v.Favourites, "Only favourites"), h.With(v.Trash, "Show deleted images (restore with Undo)"),
+		h.With(v.EmptyTrash, "Delete every image in the trash for good (asks first)"),
+		h.With(v.ClearGroup, "Show the whole library again"),
 		v.Count)
 	top := container.NewVBox(h.With(v.Search, "Full-text search over prompts, negative prompts, captions and boards"), filters)
 	actions := container.NewGridWithColumns(2,
@@ -196,7 +209,8 @@ func newHistoryView(u *UI) *HistoryView {
 		h.With(v.CopyPrompt, "Copy the prompt to the clipboard"),
 		h.With(v.Favourite, "Mark or unmark as favourite"),
 		h.With(v.Export, "Copy the image (with its metadata) and its settings to a folder"),
-		h.With(v.Delete, "Move to the trash (can be undone)"), v.Undo)
+		h.With(v.Delete, "Move to the trash (can be undone)"),
+		h.With(v.ShowGroup, "Show only the images of this compare pair or sweep"), v.Undo)
 	detail := container.NewBorder(nil, actions, nil, nil,
 		container.NewVSplit(v.DetailImage, container.NewVScroll(v.Detail)))
 	split := container.NewHSplit(v.Grid, detail)
@@ -213,6 +227,11 @@ func (v *HistoryView) setDetailEnabled(on bool) {
 			b.Disable()
 		}
 	}
+	if !on || v.Selected == nil || v.Selected.GroupID == 0 {
+		v.ShowGroup.Disable()
+	} else {
+		v.ShowGroup.Enable()
+	}
 }
 
 // SetModelNames fills the model filter.
@@ -222,7 +241,7 @@ func (v *HistoryView) SetModelNames(names []string) {
 
 // Query is the gallery query the search box and filters describe.
 func (v *HistoryView) Query() gallery.Query {
-	q := gallery.Query{Text: strings.TrimSpace(v.Search.Text), Favourite: v.Favourites.Checked, Trash: v.Trash.Checked}
+	q := gallery.Query{Text: strings.TrimSpace(v.Search.Text), Favourite: v.Favourites.Checked, Trash: v.Trash.Checked, GroupID: v.group}
 	if v.ModelF.Selected != allFilter {
 		q.Model = v.ModelF.Selected
 	}
@@ -251,14 +270,20 @@ func (v *HistoryView) reloadSoon() {
 
 // Reload runs the query from the first page (off the UI goroutine).
 func (v *HistoryView) Reload() {
-	if v.Search == nil || v.Trash == nil || v.Favourites == nil {
+	if v.Search == nil || v.Trash == nil || v.Favourites == nil || v.EmptyTrash == nil {
 		return // still being built
 	}
 	v.gen++
-	v.items, v.next, v.loading = nil, "", false
+	v.query = v.Query()
+	v.pages.reset()
+	if v.Trash.Checked {
+		v.EmptyTrash.Show()
+	} else {
+		v.EmptyTrash.Hide()
+	}
 	v.Grid.UnselectAll()
 	v.Grid.Refresh()
-	v.loadPage(v.Query(), "")
+	v.fetch(0)
 	v.loadBoards()
 }
 
@@ -278,48 +303,75 @@ func (v *HistoryView) loadBoards() {
 	}()
 }
 
-// loadPage fetches one page; pages arrive in order because only one load
-// runs at a time.
-func (v *HistoryView) loadPage(q gallery.Query, after string) {
-	if v.loading {
+// fetch loads page p of the current query off the UI goroutine: the first
+// load of a page discovers the next page's cursor; a later one brings back
+// a page that was evicted.
+func (v *HistoryView) fetch(p int) {
+	pg := v.pages.page(p)
+	if pg == nil || pg.loading {
 		return
 	}
-	v.loading = true
+	pg.loading = true
 	gen := v.gen
-	q.After = after
-	q.Limit = 120
+	q := v.query
+	q.After = pg.after
+	q.Limit = v.pages.size
 	go func() {
 		page, err := v.u.b.List(v.u.ctx, q)
 		v.u.do(func() {
 			if gen != v.gen {
 				return
 			}
-			v.loading = false
+			pg.loading = false
 			if err != nil {
-				v.u.showError(fmt.Errorf("history: %w", err))
+				v.u.showError(fmt.Errorf("history: load page %d: %w", p+1, err))
 				return
 			}
-			v.items = append(v.items, page.Items...)
-			v.next = page.Next
+			v.pages.loaded(p, page)
 			more := ""
-			if v.next != "" {
+			if v.pages.more() {
 				more = "+"
 			}
-			v.Count.SetText(fmt.Sprintf("%d%s images", len(v.items), more))
+			v.Count.SetText(fmt.Sprintf("%d%s images", v.pages.rows, more))
 			v.Grid.Refresh()
 		})
 	}()
 }
 
-// LoadAll keeps paging until the query is exhausted (tests, "select all").
+// loadMoreIfNear fetches the next, not yet seen page when row i is close
+// to the end of what is known.
 func (v *HistoryView) loadMoreIfNear(i int) {
-	if v.next != "" && !v.loading && i >= len(v.items)-40 {
-		v.loadPage(v.Query(), v.next)
+	if v.pages.more() && i >= v.pages.rows-40 {
+		v.fetch(len(v.pages.pages) - 1)
 	}
 }
 
-// Items returns the generations loaded so far.
-func (v *HistoryView) Items() []gallery.Generation { return v.items }
+// item returns row i when its page is resident; otherwise it starts
+// fetching the page and reports false (the cell shows a placeholder).
+func (v *HistoryView) item(i int) (*gallery.Generation, bool) {
+	p := i / v.pages.size
+	g, ok := v.pages.get(i)
+	if !ok {
+		v.fetch(p)
+	}
+	return g, ok
+}
+
+// Items returns the resident generations in grid order (all of them for a
+// library smaller than the resident window).
+func (v *HistoryView) Items() []gallery.Generation {
+	var out []gallery.Generation
+	for _, pg := range v.pages.pages {
+		out = append(out, pg.items...)
+	}
+	return out
+}
+
+// Rows is the number of grid rows known so far (resident or not).
+func (v *HistoryView) Rows() int { return v.pages.rows }
+
+// ResidentRows is how many generations are held in memory.
+func (v *HistoryView) ResidentRows() int { return v.pages.resident() }
 
 func (v *HistoryView) newCell() fyne.CanvasObject {
 	img := canvas.NewImageFromImage(nil)
@@ -331,14 +383,19 @@ func (v *HistoryView) newCell() fyne.CanvasObject {
 }
 
 func (v *HistoryView) updateCell(i widget.GridWrapItemID, o fyne.CanvasObject) {
-	if i >= len(v.items) {
-		return
-	}
-	g := v.items[i]
-	v.loadMoreIfNear(i)
 	c := o.(*fyne.Container)
 	img := c.Objects[0].(*canvas.Image)
 	badge := c.Objects[1].(*fyne.Container).Objects[0].(*widget.Label)
+	v.loadMoreIfNear(i)
+	gp, ok := v.item(i)
+	if !ok {
+		// Placeholder until the page arrives (Grid.Refresh redraws it).
+		badge.SetText("…")
+		img.Resource, img.Image = nil, nil
+		img.Refresh()
+		return
+	}
+	g := *gp
 	var marks []string
 	if g.Favourite {
 		marks = append(marks, "★")
@@ -428,11 +485,8 @@ func (v *HistoryView) toggleFavourite() {
 		g.Favourite = on
 		v.Selected = &g
 		v.Favourite.SetText(map[bool]string{true: "Unfavourite", false: "Favourite"}[on])
-		for i := range v.items {
-			if v.items[i].ID == g.ID {
-				v.items[i].Favourite = on
-				v.Grid.RefreshItem(i)
-			}
+		if i, ok := v.pages.setFavourite(g.ID, on); ok {
+			v.Grid.RefreshItem(i)
 		}
 	})
 }
@@ -493,4 +547,54 @@ func (v *HistoryView) onEvent(e Event) {
 	if e.Kind == api.EventDone && len(e.Generations) > 0 {
 		v.Reload()
 	}
+}
+
+// showGroup filters the grid to the selected image's compare pair or sweep.
+func (v *HistoryView) showGroup() {
+	if v.Selected == nil || v.Selected.GroupID == 0 {
+		return
+	}
+	v.SetGroup(v.Selected.GroupID)
+}
+
+// SetGroup filters the grid to one group (0: the whole library).
+func (v *HistoryView) SetGroup(id int64) {
+	v.group = id
+	if id == 0 {
+		v.ClearGroup.Hide()
+	} else {
+		v.ClearGroup.SetText(fmt.Sprintf("Group %d", id))
+		v.ClearGroup.Show()
+	}
+	v.Reload()
+}
+
+// confirmEmptyTrash asks before deleting the trash for good.
+func (v *HistoryView) confirmEmptyTrash() {
+	dialog.ShowConfirm("Empty the trash?",
+		"Every image in the trash is deleted for good, with its files. This cannot be undone.",
+		func(yes bool) {
+			if yes {
+				v.emptyTrash()
+			}
+		}, v.u.win)
+}
+
+func (v *HistoryView) emptyTrash() {
+	var n int
+	v.u.work(func() (err error) {
+		n, err = v.u.b.EmptyTrash(v.u.ctx)
+		if err != nil {
+			err = fmt.Errorf("empty the trash: %w", err)
+		}
+		return err
+	}, func() {
+		v.deleted = nil
+		v.Undo.Hide()
+		v.Selected = nil
+		v.setDetailEnabled(false)
+		v.Detail.SetText("Select an image to see its settings.")
+		v.u.setStatus(fmt.Sprintf("Emptied the trash: %d image(s) deleted for good", n))
+		v.Reload()
+	})
 }

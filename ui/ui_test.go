@@ -32,7 +32,7 @@ type harness struct {
 	quit chan struct{}
 }
 
-func newHarness(t *testing.T, f *fakeBackend) *harness {
+func newHarness(t testing.TB, f *fakeBackend) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, widget.NewLabel(""))
@@ -61,7 +61,7 @@ func (h *harness) pump() {
 }
 
 // waitFor pumps UI work until cond holds (10 s at most).
-func (h *harness) waitFor(t *testing.T, what string, cond func() bool) {
+func (h *harness) waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
