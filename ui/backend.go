@@ -9,6 +9,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"diptych/app/api"
 	"diptych/gallery"
@@ -48,6 +49,32 @@ type ModelInfo struct {
 	SizeMB  int64
 	Demo    bool   // a tiny random model that produces noise
 	Problem string // why the folder is not usable ("" when it is)
+}
+
+// CatalogModel is a known model the Models view offers to download.
+type CatalogModel struct {
+	Name     string // catalog name ("sdxl-base", "janus-pro-1b")
+	Title    string
+	Kind     string // KindSDXLBase, KindSDXLRefiner, KindJanus
+	Params   string
+	Size     int64  // approximate download size in bytes (0: unknown)
+	License  string // licence name
+	Hardware string // what it needs to run
+	Notes    string
+	// Downloadable is false for models that have no public ONNX export
+	// and are made by an export script (Notes say how).
+	Downloadable bool
+	Installed    bool
+}
+
+// DownloadProgress is one progress report of a model download.
+type DownloadProgress struct {
+	Phase       string  // "download", "verify", "retry", "done"
+	File        string  // the file being fetched
+	Done, Total int64   // bytes over all files
+	Speed       float64 // bytes per second
+	ETA         time.Duration
+	Message     string // what a retry is about
 }
 
 // Diagnosis is what the CPU banner and "copy diagnostics" show.
@@ -92,6 +119,12 @@ type System interface {
 	Models(ctx context.Context) ([]ModelInfo, error)
 	InstallDemoModels(ctx context.Context) ([]string, error)
 	ImportModel(ctx context.Context, dir string) error
+	// Catalog lists the models that can be downloaded.
+	Catalog(ctx context.Context) ([]CatalogModel, error)
+	// Download fetches a catalog model (resumably, verified) and registers
+	// it; progress is called from the download's goroutine. Cancelling ctx
+	// stops it; a later call resumes.
+	Download(ctx context.Context, name string, progress func(DownloadProgress)) error
 	Settings() Settings
 	SaveSettings(s Settings) error
 	Diagnose(ctx context.Context) Diagnosis

@@ -51,7 +51,10 @@ type fakeBackend struct {
 	diag     Diagnosis
 	demoDirs []string
 	groups   int64
-	lists    int   // List calls
+	lists    int // List calls
+	catalog  []CatalogModel
+	// download fakes Download (nil: the model appears at once).
+	download func(ctx context.Context, name string, progress func(DownloadProgress)) error
 	listErr  error // List fails with it when set
 
 	stop context.CancelFunc
@@ -497,6 +500,42 @@ func (f *fakeBackend) InstallDemoModels(ctx context.Context) ([]string, error) {
 		ModelInfo{Name: "demo-janus-tiny", Kind: KindJanus, Dir: "/models/demo-janus-tiny", SizeMB: 3, Demo: true})
 	f.demoDirs = []string{"/models/demo-sdxl-tiny", "/models/demo-janus-tiny"}
 	return f.demoDirs, nil
+}
+
+func (f *fakeBackend) Catalog(ctx context.Context) ([]CatalogModel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := slices.Clone(f.catalog)
+	for i := range out {
+		for _, m := range f.models {
+			if m.Name == out[i].Name {
+				out[i].Installed = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// Download runs f.download, then installs the model as the real backend
+// registers it.
+func (f *fakeBackend) Download(ctx context.Context, name string, progress func(DownloadProgress)) error {
+	f.mu.Lock()
+	fn := f.download
+	f.mu.Unlock()
+	if fn != nil {
+		if err := fn(ctx, name, progress); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.catalog {
+		if c.Name == name {
+			f.models = append(f.models, ModelInfo{Name: name, Kind: c.Kind, Params: c.Params, Dir: "/models/" + name, SizeMB: c.Size >> 20})
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is not in the catalog", name)
 }
 
 func (f *fakeBackend) ImportModel(ctx context.Context, dir string) error {

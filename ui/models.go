@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -11,15 +12,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// downloadHelp says how to fetch real models (the download manager lives in
-// `diptych models`).
-const downloadHelp = "Download a model with the command line (resumable, verified):\n\n" +
-	"    diptych models pull sdxl-base\n" +
-	"    diptych models pull sdxl-refiner\n" +
-	"    diptych models pull janus-pro-1b\n\n" +
-	"then press Refresh here. \"diptych doctor\" says what will run on this machine."
-
-// ModelsView lists the installed models, with a guided empty state.
+// ModelsView lists the installed models and the catalog of downloadable
+// ones, with a guided empty state.
 type ModelsView struct {
 	u *UI
 
@@ -30,10 +24,25 @@ type ModelsView struct {
 	Download    *widget.Button
 	Empty       fyne.CanvasObject
 
-	models  []ModelInfo
-	stack   *fyne.Container
-	listBox fyne.CanvasObject
-	content fyne.CanvasObject
+	// The catalog: one row per known model, each with its Download button.
+	CatalogList *widget.List
+	// The running download: progress bar, bytes/speed/ETA line, Cancel.
+	DownloadBar    *widget.ProgressBar
+	DownloadText   *widget.Label
+	CancelDownload *widget.Button
+	// DownloadStatus says how the last download ended when it did not
+	// succeed (cancelled, or the error naming what failed).
+	DownloadStatus *widget.Label
+
+	models      []ModelInfo
+	catalog     []CatalogModel
+	downloading string // catalog name being downloaded ("" when none)
+	dlCancel    context.CancelFunc
+	dlBox       *fyne.Container
+	browsing    bool // the empty state's Download asked for the catalog
+	stack       *fyne.Container
+	listBox     fyne.CanvasObject
+	content     fyne.CanvasObject
 }
 
 func newModelsView(u *UI) *ModelsView {
@@ -54,16 +63,33 @@ func newModelsView(u *UI) *ModelsView {
 	v.Refresh = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), func() { u.LoadModels() })
 	v.Import = widget.NewButtonWithIcon("Import a folder…", theme.FolderOpenIcon(), v.importFolder)
 	v.InstallDemo = widget.NewButtonWithIcon("Install the demo models", theme.DownloadIcon(), v.installDemo)
-	v.Download = widget.NewButtonWithIcon("Download…", theme.DownloadIcon(), func() {
-		dialog.ShowInformation("Download models", downloadHelp, u.win)
-	})
+	v.Download = widget.NewButtonWithIcon("Refresh catalog", theme.DownloadIcon(), v.LoadCatalog)
 	buttons := container.NewHBox(
 		h.With(v.Refresh, "Look in the model folders again"),
 		h.With(v.Import, "Use a model folder you already have (SDXL ONNX or Janus-Pro ONNX export)"),
-		h.With(v.Download, "How to download SDXL and Janus-Pro"),
+		h.With(v.Download, "Reload the list of models that can be downloaded"),
 		h.With(v.InstallDemo, "Tiny random models that produce NOISE, to try the whole flow offline"))
 	v.Empty = v.emptyState()
-	v.listBox = container.NewBorder(nil, buttons, nil, nil, v.List)
+	v.CatalogList = widget.NewList(func() int { return len(v.catalog) }, v.newCatalogRow, v.updateCatalogRow)
+	v.DownloadBar = widget.NewProgressBar()
+	v.DownloadText = widget.NewLabel("")
+	v.DownloadText.Truncation = fyne.TextTruncateEllipsis
+	v.CancelDownload = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), v.cancelDownload)
+	v.DownloadStatus = widget.NewLabel("")
+	v.DownloadStatus.Wrapping = fyne.TextWrapWord
+	v.DownloadStatus.Hide()
+	v.dlBox = container.NewBorder(nil, nil, nil,
+		h.With(v.CancelDownload, "Stop the download (Download again resumes where it stopped)"),
+		container.NewVBox(v.DownloadText, v.DownloadBar))
+	v.dlBox.Hide()
+	catalog := container.NewBorder(
+		container.NewVBox(widget.NewLabelWithStyle("Download", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+			v.dlBox, v.DownloadStatus),
+		nil, nil, nil, v.CatalogList)
+	installed := container.NewBorder(
+		widget.NewLabelWithStyle("Installed", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, v.List)
+	split := container.NewVSplit(installed, catalog)
+	v.listBox = container.NewBorder(nil, buttons, nil, nil, split)
 	v.stack = container.NewStack(v.Empty, v.listBox)
 	v.content = v.stack
 	v.show()
@@ -76,7 +102,9 @@ func (v *ModelsView) emptyState() fyne.CanvasObject {
 		"Pick one way to start:")
 	body.Alignment = fyne.TextAlignCenter
 	dl := widget.NewButtonWithIcon("Download SDXL or Janus-Pro…", theme.DownloadIcon(), func() {
-		dialog.ShowInformation("Download models", downloadHelp, v.u.win)
+		v.browsing = true
+		v.show()
+		v.LoadCatalog()
 	})
 	imp := widget.NewButtonWithIcon("Import a model folder…", theme.FolderOpenIcon(), v.importFolder)
 	demo := widget.NewButtonWithIcon("Install the demo models (they produce noise)", theme.ComputerIcon(), v.installDemo)
@@ -123,7 +151,7 @@ func (v *ModelsView) Usable() int {
 }
 
 func (v *ModelsView) show() {
-	if v.Usable() == 0 {
+	if v.Usable() == 0 && !v.browsing && v.downloading == "" {
 		v.listBox.Hide()
 		v.Empty.Show()
 	} else {
@@ -160,4 +188,209 @@ func (v *ModelsView) installDemo() {
 		v.u.setStatus(fmt.Sprintf("Installed %d demo models (they produce noise): %s", len(dirs), strings.Join(dirs, ", ")))
 		v.u.LoadModels()
 	})
+}
+
+// LoadCatalog lists the downloadable models off the UI goroutine.
+func (v *ModelsView) LoadCatalog() {
+	go func() {
+		cs, err := v.u.b.Catalog(v.u.ctx)
+		v.u.do(func() {
+			if err != nil {
+				v.u.showError(fmt.Errorf("list the model catalog: %w", err))
+				return
+			}
+			v.catalog = cs
+			v.CatalogList.Refresh()
+		})
+	}()
+}
+
+// CatalogModels are the catalog entries shown.
+func (v *ModelsView) CatalogModels() []CatalogModel { return v.catalog }
+
+// Downloading is the catalog name being downloaded ("" when none).
+func (v *ModelsView) Downloading() string { return v.downloading }
+
+func (v *ModelsView) newCatalogRow() fyne.CanvasObject {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	b := widget.NewButtonWithIcon("Download", theme.DownloadIcon(), nil)
+	return container.NewBorder(nil, nil, nil, container.NewCenter(b), l)
+}
+
+func (v *ModelsView) updateCatalogRow(i widget.ListItemID, o fyne.CanvasObject) {
+	if i >= len(v.catalog) {
+		return
+	}
+	m := v.catalog[i]
+	c := o.(*fyne.Container)
+	var l *widget.Label
+	var b *widget.Button
+	for _, ch := range c.Objects {
+		switch x := ch.(type) {
+		case *widget.Label:
+			l = x
+		case *fyne.Container:
+			b = x.Objects[0].(*widget.Button)
+		}
+	}
+	l.SetText(catalogLine(m))
+	name := m.Name
+	b.OnTapped = func() { v.StartDownload(name) }
+	switch {
+	case m.Installed:
+		b.SetText("Installed")
+		b.Disable()
+	case !m.Downloadable:
+		b.SetText("Needs an export")
+		b.Disable()
+	case v.downloading == name:
+		b.SetText("Downloading…")
+		b.Disable()
+	default:
+		b.SetText("Download")
+		if v.downloading != "" {
+			b.Disable() // one download at a time
+		} else {
+			b.Enable()
+		}
+	}
+	v.CatalogList.SetItemHeight(i, o.MinSize().Height)
+}
+
+// catalogLine describes a catalog entry: name, kind, size, licence and
+// hardware.
+func catalogLine(m CatalogModel) string {
+	kind := map[string]string{KindSDXLBase: "SDXL base", KindSDXLRefiner: "SDXL refiner", KindJanus: "Janus-Pro"}[m.Kind]
+	if kind == "" {
+		kind = m.Kind
+	}
+	if m.Params != "" {
+		kind += " " + m.Params
+	}
+	size := "size unknown"
+	if m.Size > 0 {
+		size = "about " + formatBytes(m.Size)
+	}
+	title := m.Name
+	if m.Title != "" {
+		title = m.Title + " (" + m.Name + ")"
+	}
+	line := fmt.Sprintf("%s — %s, %s\nLicence: %s · Needs: %s", title, kind, size, orDash(m.License), orDash(m.Hardware))
+	if !m.Downloadable {
+		line += "\nNo ONNX download: 'diptych models pull " + m.Name + "' makes one with an export script"
+	}
+	if m.Notes != "" {
+		line += "\n" + m.Notes
+	}
+	return line
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// formatBytes writes n in decimal units ("6.9 GB"), as the Hub shows sizes.
+func formatBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, i := float64(n), 0
+	for f >= unit && i < 4 {
+		f /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %cB", f, " kMGT"[i])
+}
+
+// StartDownload downloads a catalog model off the UI goroutine, showing its
+// progress; one download runs at a time.
+func (v *ModelsView) StartDownload(name string) {
+	if v.downloading != "" {
+		return
+	}
+	ctx, cancel := context.WithCancel(v.u.ctx)
+	v.downloading, v.dlCancel = name, cancel
+	v.DownloadStatus.Hide()
+	v.DownloadBar.SetValue(0)
+	v.DownloadText.SetText("Starting the download of " + name + "…")
+	v.CancelDownload.Enable()
+	v.dlBox.Show()
+	v.CatalogList.Refresh()
+	v.u.setStatus("Downloading " + name + "…")
+	go func() {
+		err := v.u.b.Download(ctx, name, func(p DownloadProgress) {
+			v.u.do(func() {
+				if v.downloading == name {
+					v.showProgress(name, p)
+				}
+			})
+		})
+		cancelled := ctx.Err() != nil
+		cancel()
+		v.u.do(func() { v.finishDownload(name, err, cancelled) })
+	}()
+}
+
+func (v *ModelsView) showProgress(name string, p DownloadProgress) {
+	if p.Total > 0 {
+		v.DownloadBar.SetValue(float64(p.Done) / float64(p.Total))
+	}
+	v.DownloadText.SetText(downloadText(name, p))
+}
+
+// downloadText is "Downloading janus-pro-1b: 1.2 GB of 4.0 GB · 25.0 MB/s ·
+// ETA 2:05 · onnx/model.onnx".
+func downloadText(name string, p DownloadProgress) string {
+	verb := map[string]string{"verify": "Verifying", "retry": "Retrying", "done": "Finishing"}[p.Phase]
+	if verb == "" {
+		verb = "Downloading"
+	}
+	parts := []string{fmt.Sprintf("%s %s: %s of %s", verb, name, formatBytes(p.Done), formatBytes(p.Total))}
+	if p.Speed > 0 {
+		parts = append(parts, formatBytes(int64(p.Speed))+"/s")
+	}
+	if p.ETA > 0 {
+		parts = append(parts, "ETA "+clock(p.ETA))
+	}
+	if p.File != "" {
+		parts = append(parts, p.File)
+	}
+	if p.Message != "" {
+		parts = append(parts, p.Message)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func (v *ModelsView) cancelDownload() {
+	if v.dlCancel != nil {
+		v.CancelDownload.Disable()
+		v.DownloadText.SetText("Cancelling the download of " + v.downloading + "…")
+		v.dlCancel()
+	}
+}
+
+func (v *ModelsView) finishDownload(name string, err error, cancelled bool) {
+	v.downloading, v.dlCancel = "", nil
+	v.dlBox.Hide()
+	switch {
+	case err == nil:
+		v.u.setStatus("Downloaded " + name)
+		v.u.LoadModels()
+	case cancelled:
+		v.DownloadStatus.SetText("The download of " + name + " was cancelled. Download it again to resume where it stopped.")
+		v.DownloadStatus.Show()
+		v.u.setStatus("Download cancelled")
+	default:
+		err = fmt.Errorf("download %s: %w", name, err)
+		v.DownloadStatus.SetText("The download failed: " + err.Error())
+		v.DownloadStatus.Show()
+		v.u.showError(err)
+	}
+	v.LoadCatalog()
+	v.show()
 }

@@ -131,6 +131,7 @@ func (u *UI) Content() fyne.CanvasObject { return u.content }
 // diagnostics), all off the UI goroutine.
 func (u *UI) Start() {
 	u.LoadModels()
+	u.Models.LoadCatalog()
 	u.History.Reload()
 	u.Studio.loadRecent(u.ctx)
 	u.Studio.refreshJobs()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"diptych/app"
@@ -29,6 +30,12 @@ type BackendOptions struct {
 	ModelStore *models.Store
 	// Library overrides the settings' library folder.
 	Library string
+	// Catalog is what the Models view offers to download (default
+	// models.Catalog).
+	Catalog []models.CatalogEntry
+	// Hub is where downloads come from (default models.NewHub, which
+	// follows HF_ENDPOINT and HF_TOKEN).
+	Hub *models.Hub
 }
 
 // Backend implements ui.Backend with app.Studio, the gallery and the model
@@ -186,6 +193,70 @@ func (b *Backend) InstallDemoModels(ctx context.Context) ([]string, error) {
 // ImportModel registers a folder in place (hashing its files).
 func (b *Backend) ImportModel(ctx context.Context, dir string) error {
 	_, err := b.models.Import(ctx, dir, models.ImportOptions{})
+	return err
+}
+
+func (b *Backend) catalog() []models.CatalogEntry {
+	if b.opts.Catalog != nil {
+		return b.opts.Catalog
+	}
+	return models.Catalog()
+}
+
+// Catalog lists the catalog with each entry's download size (its default
+// variant) and whether it is installed already.
+func (b *Backend) Catalog(ctx context.Context) ([]ui.CatalogModel, error) {
+	installed := map[string]bool{}
+	entries, err := b.models.List()
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read the model registry: %w", err)
+	}
+	for _, e := range entries {
+		installed[e.Name] = true
+	}
+	var out []ui.CatalogModel
+	for _, e := range b.catalog() {
+		m := ui.CatalogModel{Name: e.Name, Title: e.Title, Kind: string(e.Kind), Params: e.Params, License: e.License,
+			Hardware: e.Hardware, Notes: e.Notes, Downloadable: e.Source == models.SourceHub, Installed: installed[e.Name]}
+		if m.Downloadable {
+			if files, err := e.NeededFiles(""); err == nil {
+				m.Size = models.DownloadSize(files)
+			}
+		}
+		if e.Source == models.SourceLocal {
+			continue // folders already on disk: nothing to fetch
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Download pulls a catalog entry (its default variant) from the Hub into
+// the managed models folder, reporting bytes, speed and ETA.
+func (b *Backend) Download(ctx context.Context, name string, progress func(ui.DownloadProgress)) error {
+	var entry *models.CatalogEntry
+	var names []string
+	for _, e := range b.catalog() {
+		names = append(names, e.Name)
+		if e.Name == name {
+			entry = &e
+		}
+	}
+	if entry == nil {
+		return fmt.Errorf("%q is not in the model catalog (known: %s)", name, strings.Join(names, ", "))
+	}
+	hub := b.opts.Hub
+	if hub == nil {
+		hub = models.NewHub()
+	}
+	d := hub.Downloader()
+	if progress != nil {
+		d.Progress = func(p models.Progress) {
+			progress(ui.DownloadProgress{Phase: string(p.Phase), File: p.File, Done: p.Done, Total: p.Total,
+				Speed: p.Speed, ETA: p.ETA, Message: p.Message})
+		}
+	}
+	_, err := b.models.Pull(ctx, hub, d, models.PullRequest{Entry: entry})
 	return err
 }
 
