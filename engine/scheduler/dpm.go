@@ -147,10 +147,18 @@ func (s *DPMSolverMultistep) ScaleModelInput(sample []float32, i int) {
 }
 
 func (s *DPMSolverMultistep) convert(modelOutput, sample []float32, i int) []float32 {
-	alpha, sigmaT := alphaSigma(s.sigmas[i])
+	dataPrediction := s.p.algorithm == "dpmsolver++" || s.p.algorithm == "sde-dpmsolver++"
+	return convertModelOutput(modelOutput, sample, s.sigmas[i], s.p.prediction, dataPrediction)
+}
+
+// convertModelOutput is the multistep solvers' convert_model_output: it turns
+// the model's prediction at sigma into the data prediction x0 (dataPrediction,
+// DPM-Solver++ and UniPC with predict_x0) or into the noise prediction ε.
+func convertModelOutput(modelOutput, sample []float32, sigma float32, prediction string, dataPrediction bool) []float32 {
+	alpha, sigmaT := alphaSigma(sigma)
 	out := make([]float32, len(sample))
-	if s.p.algorithm == "dpmsolver++" || s.p.algorithm == "sde-dpmsolver++" {
-		switch s.p.prediction {
+	if dataPrediction {
+		switch prediction {
 		case "epsilon":
 			for j, m := range modelOutput {
 				out[j] = (sample[j] - float32(sigmaT*m)) / alpha
@@ -164,7 +172,7 @@ func (s *DPMSolverMultistep) convert(modelOutput, sample []float32, i int) []flo
 		}
 		return out
 	}
-	switch s.p.prediction {
+	switch prediction {
 	case "epsilon":
 		copy(out, modelOutput)
 	case "sample":

@@ -64,36 +64,7 @@ func (s *UniPC) SetBeginIndex(i int) { s.next = i; s.resetState() }
 func (s *UniPC) ScaleModelInput(sample []float32, i int) { s.mustIndex(i, "ScaleModelInput") }
 
 func (s *UniPC) convert(modelOutput, sample []float32, i int) []float32 {
-	alpha, sigmaT := alphaSigma(s.sigmas[i])
-	out := make([]float32, len(sample))
-	if s.p.predictX0 {
-		switch s.p.prediction {
-		case "epsilon":
-			for j, m := range modelOutput {
-				out[j] = (sample[j] - float32(sigmaT*m)) / alpha
-			}
-		case "sample":
-			copy(out, modelOutput)
-		case "v_prediction":
-			for j, m := range modelOutput {
-				out[j] = float32(alpha*sample[j]) - float32(sigmaT*m)
-			}
-		}
-		return out
-	}
-	switch s.p.prediction {
-	case "epsilon":
-		copy(out, modelOutput)
-	case "sample":
-		for j, m := range modelOutput {
-			out[j] = (sample[j] - float32(alpha*m)) / sigmaT
-		}
-	case "v_prediction":
-		for j, m := range modelOutput {
-			out[j] = float32(alpha*m) + float32(sigmaT*sample[j])
-		}
-	}
-	return out
+	return convertModelOutput(modelOutput, sample, s.sigmas[i], s.p.prediction, s.p.predictX0)
 }
 
 // Step implements Scheduler.
