@@ -178,33 +178,35 @@ func (s *Session) Output(name string) (TensorInfo, bool) { return s.Info.Output(
 // pre-allocated outputs to fill (every graph output must be given). When ctx
 // is cancelled the run is terminated and ctx's error returned.
 func (s *Session) Run(ctx context.Context, inputs, outputs map[string]Value) error {
-	in := make([]Value, len(s.inIndex))
-	for name, v := range inputs {
-		i, ok := s.inIndex[name]
-		if !ok {
-			return fmt.Errorf("run %s: the model has no input %q (inputs: %s)", s.Info.Path, name, nameList(s.Info.Inputs))
-		}
-		in[i] = v
+	in, err := s.order("input", inputs, s.inIndex, s.Info.Inputs, "not given")
+	if err != nil {
+		return err
 	}
-	for i, v := range in {
-		if v == nil {
-			return fmt.Errorf("run %s: input %q not given", s.Info.Path, s.Info.Inputs[i].Name)
-		}
-	}
-	out := make([]Value, len(s.outIndex))
-	for name, v := range outputs {
-		i, ok := s.outIndex[name]
-		if !ok {
-			return fmt.Errorf("run %s: the model has no output %q (outputs: %s)", s.Info.Path, name, nameList(s.Info.Outputs))
-		}
-		out[i] = v
-	}
-	for i, v := range out {
-		if v == nil {
-			return fmt.Errorf("run %s: output %q not allocated", s.Info.Path, s.Info.Outputs[i].Name)
-		}
+	out, err := s.order("output", outputs, s.outIndex, s.Info.Outputs, "not allocated")
+	if err != nil {
+		return err
 	}
 	return s.RunOrdered(ctx, in, out)
+}
+
+// order puts named values in the graph's declared order, naming any unknown
+// or missing one.
+func (s *Session) order(kind string, named map[string]Value, index map[string]int, declared []TensorInfo,
+	missing string) ([]Value, error) {
+	vals := make([]Value, len(index))
+	for name, v := range named {
+		i, ok := index[name]
+		if !ok {
+			return nil, fmt.Errorf("run %s: the model has no %s %q (%ss: %s)", s.Info.Path, kind, name, kind, nameList(declared))
+		}
+		vals[i] = v
+	}
+	for i, v := range vals {
+		if v == nil {
+			return nil, fmt.Errorf("run %s: %s %q %s", s.Info.Path, kind, declared[i].Name, missing)
+		}
+	}
+	return vals, nil
 }
 
 // RunOrdered is Run with inputs and outputs in the graph's declared order.
