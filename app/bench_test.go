@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"diptych/engine/ort"
+	"diptych/engine/ort/orttest"
 	"diptych/engine/sdxl"
 )
 
@@ -264,12 +264,7 @@ func TestBenchChartPlotsEachResolution(t *testing.T) {
 
 func loadOverheadPipeline(tb testing.TB) *sdxl.Pipeline {
 	tb.Helper()
-	rt, err := ort.Load(ort.DefaultLocateOptions(""))
-	if err != nil {
-		tb.Fatalf("load runtime (run `make setup`): %v", err)
-	}
-	tb.Cleanup(func() { rt.Close() })
-	p, err := sdxl.Load(sdxlFixture, sdxl.Options{Runtime: rt, Threads: 1})
+	p, err := sdxl.Load(sdxlFixture, sdxl.Options{Runtime: orttest.Runtime(tb), Threads: 1})
 	if err != nil {
 		tb.Fatal(err)
 	}

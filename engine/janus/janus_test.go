@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"diptych/engine/ort"
+	"diptych/engine/ort/orttest"
 )
 
 // The fixtures: a tiny random Janus in the onnx-community layout and
@@ -121,15 +122,7 @@ func relDiff(t testing.TB, got, want []float32) float64 {
 	return d / m
 }
 
-func testRuntime(t testing.TB) *ort.Runtime {
-	t.Helper()
-	rt, err := ort.Load(ort.DefaultLocateOptions(""))
-	if err != nil {
-		t.Fatalf("load runtime (run `make setup`): %v", err)
-	}
-	t.Cleanup(func() { rt.Close() })
-	return rt
-}
+func testRuntime(t testing.TB) *ort.Runtime { return orttest.Runtime(t) }
 
 func loadTiny(t testing.TB, o Options) *Pipeline {
 	t.Helper()

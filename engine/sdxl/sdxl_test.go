@@ -11,19 +11,12 @@ import (
 	"testing"
 
 	"diptych/engine/ort"
+	"diptych/engine/ort/orttest"
 )
 
 const fixtureRoot = "../../testdata/sdxl"
 
-func testRuntime(t testing.TB) *ort.Runtime {
-	t.Helper()
-	rt, err := ort.Load(ort.DefaultLocateOptions(""))
-	if err != nil {
-		t.Fatalf("load runtime (run `make setup`): %v", err)
-	}
-	t.Cleanup(func() { rt.Close() })
-	return rt
-}
+func testRuntime(t testing.TB) *ort.Runtime { return orttest.Runtime(t) }
 
 func loadFixture(t testing.TB, name string) *Pipeline {
 	t.Helper()
