@@ -14,12 +14,11 @@ import (
 
 // generateFlags are the per-model options shared by generate, compare and sweep.
 type generateFlags struct {
-	req        app.Request
-	out        string
-	library    string
-	noHistory  bool
-	quiet      bool
-	previewDir string
+	req       app.Request
+	out       string
+	library   string
+	noHistory bool
+	quiet     bool
 }
 
 func (g *generateFlags) register(fs flagSet) {
