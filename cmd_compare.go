@@ -26,58 +26,17 @@ type studyFlags struct {
 
 // register adds the shared flags to fs, leaving out the generate flags in skip.
 func (s *studyFlags) register(fs *flag.FlagSet, skip ...string) {
-	s.gen.register(filteredFlags{fs: fs, skip: skip})
+	all := flag.NewFlagSet("", flag.ContinueOnError)
+	s.gen.register(all)
+	all.VisitAll(func(f *flag.Flag) { // compare has no --model, sweep's --steps is a list, ...
+		if !slices.Contains(skip, f.Name) {
+			fs.Var(f.Value, f.Name, f.Usage)
+		}
+	})
 	fs.StringVar(&s.sdxlDir, "sdxl-dir", "", "SDXL base folder (default: the installed SDXL model)")
 	fs.StringVar(&s.janusDir, "janus-dir", "", "Janus-Pro folder (default: the installed Janus-Pro model)")
 	fs.StringVar(&s.gen.library, "library", "", "history library folder (default: the user's library)")
 	fs.BoolVar(&s.gen.quiet, "quiet", false, "no progress bar")
-}
-
-// filteredFlags registers every flag except those in skip (compare has no
-// --model, sweep's --steps is a list, ...).
-type filteredFlags struct {
-	fs   *flag.FlagSet
-	skip []string
-}
-
-func (f filteredFlags) StringVar(p *string, name, value, usage string) {
-	if !slices.Contains(f.skip, name) {
-		f.fs.StringVar(p, name, value, usage)
-	} else {
-		*p = value
-	}
-}
-
-func (f filteredFlags) Int64Var(p *int64, name string, value int64, usage string) {
-	if !slices.Contains(f.skip, name) {
-		f.fs.Int64Var(p, name, value, usage)
-	} else {
-		*p = value
-	}
-}
-
-func (f filteredFlags) IntVar(p *int, name string, value int, usage string) {
-	if !slices.Contains(f.skip, name) {
-		f.fs.IntVar(p, name, value, usage)
-	} else {
-		*p = value
-	}
-}
-
-func (f filteredFlags) Float64Var(p *float64, name string, value float64, usage string) {
-	if !slices.Contains(f.skip, name) {
-		f.fs.Float64Var(p, name, value, usage)
-	} else {
-		*p = value
-	}
-}
-
-func (f filteredFlags) BoolVar(p *bool, name string, value bool, usage string) {
-	if !slices.Contains(f.skip, name) {
-		f.fs.BoolVar(p, name, value, usage)
-	} else {
-		*p = value
-	}
 }
 
 // requests splits the generate options into an SDXL and a Janus request.

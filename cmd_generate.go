@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ type generateFlags struct {
 	quiet     bool
 }
 
-func (g *generateFlags) register(fs flagSet) {
+func (g *generateFlags) register(fs *flag.FlagSet) {
 	r := &g.req
 	fs.StringVar((*string)(&r.Model), "model", "sdxl", "sdxl or janus")
 	fs.StringVar(&r.ModelDir, "model-dir", "", "model folder (an SDXL or Janus-Pro ONNX export)")
@@ -46,15 +47,6 @@ func (g *generateFlags) register(fs flagSet) {
 	fs.Float64Var(&r.TopP, "top-p", 0, "Janus: nucleus sampling mass (0: off)")
 	fs.IntVar(&r.Images, "images", 1, "Janus: images per prompt")
 	fs.StringVar(&r.Variant, "variant", "", "Janus: file combination (fp32, fp16, q4f16; default fp32)")
-}
-
-// flagSet is the part of *flag.FlagSet register uses.
-type flagSet interface {
-	StringVar(p *string, name, value, usage string)
-	Int64Var(p *int64, name string, value int64, usage string)
-	IntVar(p *int, name string, value int, usage string)
-	Float64Var(p *float64, name string, value float64, usage string)
-	BoolVar(p *bool, name string, value bool, usage string)
 }
 
 func runGenerate(ctx context.Context, c *cli, args []string) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,7 +17,7 @@ type sweepFlags struct {
 	sizes, steps, pairs string
 }
 
-func (a *sweepFlags) register(fs flagSet) {
+func (a *sweepFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.sizes, "sizes", "", "image sizes for a grid: 256,512,768 (square) or WxH (default with --steps: 256,512,768)")
 	fs.StringVar(&a.steps, "steps", "", "step counts for a grid: 20,50,100 (default with --sizes: 20,50,100)")
 	fs.StringVar(&a.pairs, "pairs", "", "SIZE:STEPS pairs instead of a grid (default: 256:20,512:50,768:100)")
