@@ -153,6 +153,7 @@ func runCompare(ctx context.Context, c *cli, args []string) error {
 	hybrid := fs.Bool("hybrid", false, "also refine the Janus image with SDXL image-to-image (strength: --strength, default 0.5)")
 	critic := fs.Bool("critic", false, "ask Janus whether each image shows the prompt and for a caption; stored with the images")
 	out := fs.String("out", "", "side-by-side PNG (default: compare-GROUP.png)")
+	together := fs.String("together", "auto", "run both models at once: auto (when both fit on the GPU), on, off")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -194,6 +195,17 @@ func runCompare(ctx context.Context, c *cli, args []string) error {
 	defer lib.Close()
 	eng := c.studyEngine()
 	defer eng.Close()
+	switch *together {
+	case "on":
+		req.Together = true
+	case "off":
+	case "auto":
+		var why string
+		req.Together, why = eng.FitsTogether(ctx, sdxl.ModelDir, janus.ModelDir, sdxl.Device)
+		fmt.Fprintf(c.stderr, "compare: %s\n", why)
+	default:
+		return fmt.Errorf("%w: --together %q: expected auto, on or off", errUsage, *together)
+	}
 	if *critic {
 		req.Critic = app.JanusDescriber(eng, s.janusDir, sdxl.Device)
 		req.CriticModel = filepath.Base(filepath.Clean(s.janusDir))

@@ -52,6 +52,9 @@ func TestCompareEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("compare exit %d: %s %s", code, stdout, errOut)
 	}
+	if !strings.Contains(errOut, "one after the other") {
+		t.Errorf("--together auto on the CPU should say the models run one after the other: %q", errOut)
+	}
 	for _, want := range []string{"wrote " + out, "seed 9", "history group #1, compare", "SDXL", "base", "Janus-Pro", "tiny", "history #1", "history #2"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
@@ -128,6 +131,7 @@ func TestCompareBadInput(t *testing.T) {
 		{[]string{"compare", "--prompt", "p", "--sdxl-dir", "testdata/janus/tiny"}, 1, "--sdxl-dir: model folder testdata/janus/tiny holds a janus model, expected sdxl-base"},
 		{[]string{"compare", "--prompt", "p", "--janus-dir", "testdata/janus/tiny"}, 1, "no sdxl-base model found in"},
 		{[]string{"compare", "--prompt", "p", "extra"}, 2, `unexpected arguments ["extra"]`},
+		{append([]string{"compare", "--prompt", "p", "--together", "maybe", "--out", out}, fixtureFlags...), 2, `--together "maybe": expected auto, on or off`},
 	}
 	for _, c := range cases {
 		code, _, errOut := runCLI(t, c.args...)

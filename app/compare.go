@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"strings"
+	"sync"
 	"time"
 
 	"diptych/engine/models"
@@ -32,6 +33,9 @@ type CompareRequest struct {
 	CriticModel string
 	// AppVersion is recorded with every generation.
 	AppVersion string
+	// Together runs the SDXL and Janus sides at the same time instead of one
+	// after the other (see FitsTogether). Peak memory is then the pair's.
+	Together bool
 }
 
 // Side labels of a compare.
@@ -69,7 +73,8 @@ type CompareProgress struct {
 }
 
 // Compare runs req's SDXL and Janus sides (and the hybrid side when asked)
-// one after the other through eng and stores them in lib as one group, in
+// through eng, one after the other or (Together) the first two at once, and
+// stores them in lib as one group, in
 // that order (group index 0, 1, 2). A side that fails is stored as a failed
 // row and the others still run; the error then names every failure.
 // Compare is what both the CLI and the GUI call.
@@ -124,18 +129,18 @@ func Compare(ctx context.Context, eng Engine, lib Library, req CompareRequest, p
 	}
 	out := CompareResult{Group: g}
 	var errs []error
-	run := func(label string, r Request, draft *CompareSide) {
-		i := len(out.Sides)
-		side := CompareSide{Label: label, Request: r}
+	// generate runs one side; finish stores it (and asks the critic). They are
+	// separate so two sides can generate at once and still be stored in order.
+	generate := func(i int, side *CompareSide, draft *CompareSide) {
 		report := func(p Progress) {
 			if progress != nil {
-				progress(CompareProgress{Side: label, Index: i, Sides: sides, Progress: p})
+				progress(CompareProgress{Side: side.Label, Index: i, Sides: sides, Progress: p})
 			}
 		}
 		if draft != nil {
 			side.Result, side.Err = refineDraft(ctx, eng, draft, &side.Request, strength, report)
 		} else {
-			side.Result, side.Err = eng.Generate(ctx, r, report)
+			side.Result, side.Err = eng.Generate(ctx, side.Request, report)
 		}
 		if side.Err == nil && len(side.Result.Images) == 0 {
 			side.Err = errors.New("the engine returned no image")
@@ -143,7 +148,13 @@ func Compare(ctx context.Context, eng Engine, lib Library, req CompareRequest, p
 		if side.Err == nil {
 			side.Image = side.Result.Images[0]
 		}
+	}
+	finish := func(side CompareSide, draft *CompareSide) {
+		i, label := len(out.Sides), side.Label
 		side.Generation = groupGeneration(side.Request, side.Result, side.Image, g.ID, i, req.AppVersion)
+		if req.Together && draft == nil {
+			side.Generation.Params["ran_together"] = true
+		}
 		if draft != nil {
 			side.Generation.Params["init_image"] = fmt.Sprintf("janus draft #%d (%s)", draft.Generation.ID, draftPath(draft))
 			side.Generation.Params["hybrid_draft_id"] = draft.Generation.ID
@@ -174,12 +185,27 @@ func Compare(ctx context.Context, eng Engine, lib Library, req CompareRequest, p
 		}
 		out.Sides = append(out.Sides, side)
 	}
-	run(SideSDXL, sdxl, nil)
-	if ctx.Err() == nil {
-		run(SideJanus, janus, nil)
+	a := CompareSide{Label: SideSDXL, Request: sdxl}
+	b := CompareSide{Label: SideJanus, Request: janus}
+	if req.Together {
+		var wg sync.WaitGroup
+		wg.Go(func() { generate(0, &a, nil) })
+		wg.Go(func() { generate(1, &b, nil) })
+		wg.Wait()
+		finish(a, nil)
+		finish(b, nil)
+	} else {
+		generate(0, &a, nil)
+		finish(a, nil)
+		if ctx.Err() == nil {
+			generate(1, &b, nil)
+			finish(b, nil)
+		}
 	}
-	if req.Hybrid && ctx.Err() == nil {
-		run(SideHybrid, sdxl, &out.Sides[1])
+	if req.Hybrid && ctx.Err() == nil && len(out.Sides) == 2 {
+		h := CompareSide{Label: SideHybrid, Request: sdxl}
+		generate(2, &h, &out.Sides[1])
+		finish(h, &out.Sides[1])
 	}
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("compare stopped: %w", err))

@@ -2,10 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"diptych/engine/models"
 	"diptych/gallery"
@@ -220,5 +223,69 @@ func TestFindModelDir(t *testing.T) {
 	}
 	if err := CheckModelDir(sdxlFixture, models.KindSDXLBase); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// barrierEngine's Generate returns only once two calls are in flight, so a
+// compare that runs its sides one after the other times out.
+type barrierEngine struct {
+	mu      sync.Mutex
+	arrived int
+	both    chan struct{}
+}
+
+func (b *barrierEngine) Generate(ctx context.Context, req Request, _ func(Progress)) (Result, error) {
+	b.mu.Lock()
+	b.arrived++
+	if b.arrived == 2 {
+		close(b.both)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.both:
+	case <-time.After(10 * time.Second):
+		return Result{}, errors.New("the other side never started: not run together")
+	}
+	return Result{Images: []image.Image{image.NewRGBA(image.Rect(0, 0, 8, 8))}, Seed: req.Seed}, nil
+}
+
+func TestCompareTogetherRunsBothSidesAtOnce(t *testing.T) {
+	lib := openLibrary(t)
+	eng := &barrierEngine{both: make(chan struct{})}
+	res, err := Compare(context.Background(), eng, lib, CompareRequest{
+		SDXL:  Request{Prompt: "a paper crane", ModelDir: "sdxl", Seed: 9},
+		Janus: Request{ModelDir: "janus"}, Together: true,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Sides) != 2 || res.Sides[0].Label != SideSDXL || res.Sides[1].Label != SideJanus ||
+		res.Sides[0].Generation.GroupIndex != 0 || res.Sides[1].Generation.GroupIndex != 1 {
+		t.Fatalf("sides stored out of order: %+v", res.Sides)
+	}
+	if res.Sides[1].Generation.Params["ran_together"] != true {
+		t.Fatalf("params = %v", res.Sides[1].Generation.Params)
+	}
+}
+
+func TestFitsTogetherRule(t *testing.T) {
+	gb := int64(1 << 30)
+	cases := []struct {
+		gpu  bool
+		free int64
+		a, b int64
+		ok   bool
+		want string
+	}{
+		{false, 80000, gb, gb, false, "on the CPU"},
+		{true, -1, gb, gb, false, "unknown"},
+		{true, 80000, 7 * gb, 3 * gb, true, "about 15360 of 80000 MB"},
+		{true, 12000, 7 * gb, 3 * gb, false, "need about 15360 MB of GPU memory and 12000 MB are free"},
+	}
+	for _, c := range cases {
+		ok, why := fitsTogether(c.gpu, c.free, c.a, c.b)
+		if ok != c.ok || !strings.Contains(why, c.want) {
+			t.Errorf("fitsTogether(%v, %d, %d, %d) = %v, %q; want %v and %q", c.gpu, c.free, c.a, c.b, ok, why, c.ok, c.want)
+		}
 	}
 }
