@@ -282,3 +282,15 @@ func TestGenerateJanusSeveralImages(t *testing.T) {
 		t.Fatalf("SDXL folder given to janus: %d %s", code, errOut)
 	}
 }
+
+// Without a display the window command fails with a reason instead of
+// GLFW's panic.
+func TestGUIWithoutDisplay(t *testing.T) {
+	isolate(t)
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	code, _, errOut := runCLI(t)
+	if code != 1 || !strings.Contains(errOut, "no display: neither DISPLAY nor WAYLAND_DISPLAY is set") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
