@@ -255,9 +255,9 @@ type ImportReport struct {
 
 // Import validates a model folder (which model, which components, element
 // types, sizes, what is missing) and registers it in place. It records the
-// SHA-256 of its files in a manifest (in the folder when writable, else
-// under the store) for Verify; a folder that already has a manifest (one
-// Diptych downloaded) keeps it.
+// SHA-256 of its files in a manifest under the store for Verify, leaving the
+// user's folder untouched; a folder that already has a manifest (one Diptych
+// downloaded) keeps it.
 func (s *Store) Import(ctx context.Context, dir string, opt ImportOptions) (ImportReport, error) {
 	var rep ImportReport
 	l, err := Detect(dir)
@@ -289,11 +289,9 @@ func (s *Store) Import(ctx context.Context, dir string, opt ImportOptions) (Impo
 		}
 		rep.Hashed = true
 		m = Manifest{Kind: l.Kind, Source: string(SourceLocal), Files: files}
-		if err := m.Write(l.Dir); err != nil {
-			manifestPath = filepath.Join(s.Root, "manifests", name+".json")
-			if err := m.WriteFile(manifestPath); err != nil {
-				return rep, fmt.Errorf("import %s: %w", l.Dir, err)
-			}
+		manifestPath = filepath.Join(s.Root, "manifests", name+".json")
+		if err := m.WriteFile(manifestPath); err != nil {
+			return rep, fmt.Errorf("import %s: %w", l.Dir, err)
 		}
 	}
 	managed := within(s.ModelsDir(), l.Dir)

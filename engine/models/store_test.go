@@ -196,7 +196,14 @@ func TestImport(t *testing.T) {
 	if rep.Entry.Name != "my-sdxl" || rep.Entry.Kind != KindSDXLBase || rep.Entry.Managed || rep.Entry.Source != SourceLocal || !rep.Hashed {
 		t.Errorf("entry = %+v", rep.Entry)
 	}
-	m, err := ReadManifest(filepath.Join(dir, ManifestName))
+	// The user's folder is left untouched: the manifest lives in the store.
+	if _, err := os.Stat(filepath.Join(dir, ManifestName)); !os.IsNotExist(err) {
+		t.Errorf("Import wrote into the imported folder: %v", err)
+	}
+	if rep.Entry.Manifest != filepath.Join(s.Root, "manifests", "my-sdxl.json") {
+		t.Errorf("manifest path = %s", rep.Entry.Manifest)
+	}
+	m, err := ReadManifest(rep.Entry.Manifest)
 	if err != nil {
 		t.Fatal(err)
 	}
