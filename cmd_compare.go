@@ -13,7 +13,6 @@ import (
 
 	"diptych/app"
 	"diptych/engine/models"
-	"diptych/gallery"
 )
 
 // studyFlags are the flags compare, sweep and bench share: the per-model
@@ -73,19 +72,6 @@ func (c *cli) modelDir(given string, kind models.Kind, flagName string) (string,
 func (c *cli) studyEngine() *app.LocalEngine {
 	settings, _ := c.settings()
 	return app.NewLocalEngine(app.LocalOptions{Locate: app.LocateRuntime(c.ortLibPath(settings))})
-}
-
-// openLibrary opens --library, else the settings' library, else the default.
-func (c *cli) openLibrary(ctx context.Context, flagValue string) (*gallery.Store, error) {
-	root, err := libraryRoot(c, flagValue)
-	if err != nil {
-		return nil, err
-	}
-	st, err := gallery.Open(ctx, root)
-	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
-	}
-	return st, nil
 }
 
 // writePNG writes img to path, creating its folder.
@@ -190,7 +176,7 @@ func runCompare(ctx context.Context, c *cli, args []string) error {
 
 	lib, err := c.openLibrary(ctx, s.gen.library)
 	if err != nil {
-		return err
+		return fmt.Errorf("history: %w", err)
 	}
 	defer lib.Close()
 	eng := c.studyEngine()

@@ -152,11 +152,7 @@ func printResult(c *cli, req app.Request, res app.Result, paths []string) {
 
 // saveHistory records the generation in the library.
 func saveHistory(ctx context.Context, c *cli, library string, gen gallery.Generation, res app.Result) error {
-	root, err := libraryRoot(c, library)
-	if err != nil {
-		return err
-	}
-	st, err := gallery.Open(ctx, root)
+	st, err := c.openLibrary(ctx, library)
 	if err != nil {
 		return fmt.Errorf("history (the image was written; use --no-history to skip): %w", err)
 	}
@@ -169,6 +165,16 @@ func saveHistory(ctx context.Context, c *cli, library string, gen gallery.Genera
 		fmt.Fprintf(c.stdout, "  history #%d\n", saved.ID)
 	}
 	return nil
+}
+
+// openLibrary opens the history library: --library, else the settings'
+// library, else the default.
+func (c *cli) openLibrary(ctx context.Context, flagValue string) (*gallery.Store, error) {
+	root, err := libraryRoot(c, flagValue)
+	if err != nil {
+		return nil, err
+	}
+	return gallery.Open(ctx, root)
 }
 
 // libraryRoot is --library, else the settings' library, else the default.

@@ -39,6 +39,7 @@ func historySubcommands() []historySubcommand {
 
 // historyCmd holds the flags every history subcommand shares.
 type historyCmd struct {
+	c       *cli
 	library string
 	json    bool
 }
@@ -58,7 +59,7 @@ func runHistory(ctx context.Context, c *cli, args []string) error {
 	name, rest := args[0], args[1:]
 	for _, sc := range historySubcommands() {
 		if sc.name == name {
-			return sc.run(ctx, c, &historyCmd{}, rest)
+			return sc.run(ctx, c, &historyCmd{c: c}, rest)
 		}
 	}
 	var names []string
@@ -93,14 +94,7 @@ func (h *historyCmd) flagSet(c *cli, name string, withJSON bool) *flag.FlagSet {
 }
 
 func (h *historyCmd) open(ctx context.Context) (*gallery.Store, error) {
-	root := h.library
-	if root == "" {
-		var err error
-		if root, err = gallery.DefaultRoot(); err != nil {
-			return nil, err
-		}
-	}
-	return gallery.Open(ctx, root)
+	return h.c.openLibrary(ctx, h.library)
 }
 
 func printJSON(w io.Writer, v any) error {

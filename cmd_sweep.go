@@ -105,7 +105,7 @@ func runSweep(ctx context.Context, c *cli, args []string) error {
 	base, _ := s.requests(fs)
 	lib, err := c.openLibrary(ctx, s.gen.library)
 	if err != nil {
-		return err
+		return fmt.Errorf("history: %w", err)
 	}
 	defer lib.Close()
 	eng := c.studyEngine()
@@ -156,7 +156,7 @@ func scoreSweepGroup(ctx context.Context, c *cli, s *studyFlags, group int64) er
 	}
 	lib, err := c.openLibrary(ctx, s.gen.library)
 	if err != nil {
-		return err
+		return fmt.Errorf("history: %w", err)
 	}
 	defer lib.Close()
 	eng := c.studyEngine()

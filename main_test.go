@@ -294,3 +294,21 @@ func TestGUIWithoutDisplay(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+// generate and history agree on the library the settings name.
+func TestHistoryUsesTheSettingsLibrary(t *testing.T) {
+	home := isolate(t)
+	lib := filepath.Join(home, "my-library")
+	settings := filepath.Join(home, "config", "diptych", "settings.json")
+	os.MkdirAll(filepath.Dir(settings), 0o755)
+	os.WriteFile(settings, []byte(`{"library": "`+lib+`"}`), 0o644)
+	code, _, errOut := runCLI(t, "generate", "--model-dir", "testdata/sdxl/base", "--prompt", "a copper kettle",
+		"--width", "64", "--height", "64", "--steps", "1", "--out", filepath.Join(home, "k.png"), "--quiet")
+	if code != 0 {
+		t.Fatalf("generate: %d %s", code, errOut)
+	}
+	code, out, errOut := runCLI(t, "history", "search", "kettle")
+	if code != 0 || !strings.Contains(out, "a copper kettle") {
+		t.Fatalf("history search in the settings' library: %d %q %s", code, out, errOut)
+	}
+}
