@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"diptych/app"
 	"diptych/engine/janus"
 	"diptych/engine/ort"
 )
@@ -46,7 +47,7 @@ func runCaption(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("%w: --device: %v", errUsage, err)
 	}
 	// Check the image before loading the model: a bad file fails fast.
-	img, err := janus.LoadImage(*imagePath)
+	img, err := app.LoadImage(*imagePath)
 	if err != nil {
 		return err
 	}

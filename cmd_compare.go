@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"diptych/app"
+	"diptych/app/local"
 	"diptych/engine/models"
 )
 
@@ -61,7 +62,8 @@ func (c *cli) modelDir(given string, kind models.Kind, flagName string) (string,
 		return given, nil
 	}
 	settings, _ := c.settings()
-	dir, err := app.FindModelDir(c.modelDirs(settings), kind)
+	reg, _ := models.OpenDefault()
+	dir, err := app.FindModelDir(registry(reg), settings.ModelDirs, kind)
 	if err != nil {
 		return "", fmt.Errorf("%w (or give --%s DIR)", err, flagName)
 	}
@@ -69,9 +71,9 @@ func (c *cli) modelDir(given string, kind models.Kind, flagName string) (string,
 }
 
 // studyEngine opens the local engine with the user's runtime settings.
-func (c *cli) studyEngine() *app.LocalEngine {
+func (c *cli) studyEngine() *local.Engine {
 	settings, _ := c.settings()
-	return app.NewLocalEngine(app.LocalOptions{Locate: app.LocateRuntime(c.ortLibPath(settings))})
+	return local.New(local.Options{ORTLib: c.ortLibPath(settings)})
 }
 
 // writePNG writes img to path, creating its folder.

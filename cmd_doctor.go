@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"diptych/app"
+	"diptych/app/local"
 	"diptych/engine/models"
 )
 
@@ -26,9 +27,13 @@ func runDoctor(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	settings, _ := c.settings()
+	eng := local.New(local.Options{ORTLib: c.ortLibPath(settings)})
+	defer eng.Close()
+	reg, _ := models.OpenDefault()
 	report := app.Diagnose(ctx, app.DoctorOptions{
-		Locate:    app.LocateRuntime(c.ortLibPath(settings)),
-		ModelDirs: append(c.modelDirs(settings), dirs...),
+		Runtime:   eng,
+		Registry:  registry(reg),
+		ModelDirs: append(append([]string(nil), settings.ModelDirs...), dirs...),
 	})
 	if *asJSON {
 		return report.WriteJSON(c.stdout)
@@ -60,16 +65,11 @@ func (c *cli) ortLibPath(s app.Settings) string {
 }
 
 // modelDirs are the folders searched for models: the registered models
-// (pulled or imported), the settings' folders and the default models folder.
-func (c *cli) modelDirs(s app.Settings) []string {
-	var dirs []string
-	if st, err := models.OpenDefault(); err == nil {
-		if entries, err := st.List(); err == nil {
-			for _, e := range entries {
-				dirs = append(dirs, e.Dir)
-			}
-		}
-		dirs = append(dirs, st.ModelsDir())
+// registry is the managed model store as app's Registry, nil when there is
+// none (a typed nil would look like a store).
+func registry(st *models.Store) app.Registry {
+	if st == nil {
+		return nil
 	}
-	return append(dirs, s.ModelDirs...)
+	return st
 }

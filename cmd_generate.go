@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"diptych/app"
+	"diptych/app/local"
 	"diptych/gallery"
 )
 
@@ -26,7 +27,7 @@ func (g *generateFlags) register(fs *flag.FlagSet) {
 	r := &g.req
 	fs.StringVar((*string)(&r.Model), "model", "sdxl", "sdxl or janus")
 	fs.StringVar(&r.ModelDir, "model-dir", "", "model folder (an SDXL or Janus-Pro ONNX export)")
-	fs.StringVar(&r.Device, "device", "auto", "auto, cpu, cuda or cuda:N")
+	fs.StringVar(&r.Device, "device", "", "auto, cpu, cuda or cuda:N (default: the settings' device, else auto)")
 	fs.StringVar(&r.Prompt, "prompt", "", "the prompt")
 	fs.StringVar(&r.Negative, "negative", "", "negative prompt")
 	fs.Int64Var(&r.Seed, "seed", -1, "seed (-1: random; the result records it)")
@@ -84,40 +85,52 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 		g.req.Strength = 0
 	}
 	settings, _ := c.settings()
-	eng := app.NewLocalEngine(app.LocalOptions{Locate: app.LocateRuntime(c.ortLibPath(settings)),
-		LowMem: *lowMem, ForceCPU: *forceCPU})
+	eng := local.New(local.Options{ORTLib: c.ortLibPath(settings), LowMem: *lowMem, ForceCPU: *forceCPU})
 	defer eng.Close()
+	var lib app.Library
+	if !g.noHistory {
+		st, err := c.openLibrary(ctx, g.library)
+		if err != nil {
+			return fmt.Errorf("history (use --no-history to skip): %w", err)
+		}
+		defer st.Close()
+		lib = st
+	}
+	req := settings.Apply(g.req)
+	req.PreviewEvery = 0 // no preview to show on a terminal
 	bar := newProgressBar(c, g.quiet)
-	res, err := eng.Generate(ctx, g.req, bar.update)
+	gen, err := app.Generate(ctx, eng, req, app.RecordOptions{Library: lib, AppVersion: version}, bar.update)
 	bar.done()
-	for _, w := range res.Warnings {
+	for _, w := range gen.Result.Warnings {
 		c.warn("%s", w)
 	}
 	if err != nil {
 		return err
 	}
-	gen := app.Record(g.req, res, version)
-	paths, err := writeImages(g.out, res, gen)
+	paths, err := writeImages(g.out, gen)
 	if err != nil {
 		return err
 	}
-	printResult(c, g.req, res, paths)
-	if g.noHistory {
-		return nil
+	printResult(c, gen.Request, gen.Result, paths)
+	for _, row := range gen.Generations {
+		if row.ID != 0 {
+			fmt.Fprintf(c.stdout, "  history #%d\n", row.ID)
+		}
 	}
-	return saveHistory(ctx, c, g.library, gen, res)
+	return nil
 }
 
-// writeImages writes each image as PNG with its metadata.
-func writeImages(out string, res app.Result, gen gallery.Generation) ([]string, error) {
+// writeImages writes each image as PNG with the metadata of its row.
+func writeImages(out string, gen app.Generated) ([]string, error) {
 	var paths []string
 	ext := filepath.Ext(out)
-	for i, img := range res.Images {
+	images := gen.Result.Images
+	for i, img := range images {
 		path := out
-		if len(res.Images) > 1 {
+		if len(images) > 1 {
 			path = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(out, ext), i+1, ext)
 		}
-		b, err := app.EncodePNG(img, gen, "")
+		b, err := app.EncodePNG(img, gen.Generations[i], "")
 		if err != nil {
 			return nil, err
 		}
@@ -148,23 +161,6 @@ func printResult(c *cli, req app.Request, res app.Result, paths []string) {
 		fmt.Fprintf(c.stdout, ", %d MB GPU", res.PeakGPUMB)
 	}
 	fmt.Fprintln(c.stdout)
-}
-
-// saveHistory records the generation in the library.
-func saveHistory(ctx context.Context, c *cli, library string, gen gallery.Generation, res app.Result) error {
-	st, err := c.openLibrary(ctx, library)
-	if err != nil {
-		return fmt.Errorf("history (the image was written; use --no-history to skip): %w", err)
-	}
-	defer st.Close()
-	for _, img := range res.Images {
-		saved, err := st.Save(ctx, gallery.SaveRequest{Generation: gen, Image: img})
-		if err != nil {
-			return fmt.Errorf("history (the image was written; use --no-history to skip): %w", err)
-		}
-		fmt.Fprintf(c.stdout, "  history #%d\n", saved.ID)
-	}
-	return nil
 }
 
 // openLibrary opens the history library: --library, else the settings'

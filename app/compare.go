@@ -13,29 +13,29 @@ import (
 	"diptych/gallery"
 )
 
-// CompareRequest is one prompt run by SDXL and by Janus-Pro, one after the
-// other, stored as one gallery group.
+// CompareRequest is one prompt run by SDXL and by Janus-Pro, stored as one
+// gallery group. The GUI queues it as one Studio job; the CLI runs it
+// directly; both end in Compare.
 type CompareRequest struct {
 	// SDXL and Janus are each model's settings. The prompt, negative prompt
 	// and seed of SDXL are used for every side; a seed of -1 is drawn once.
-	SDXL  Request
-	Janus Request
-	// Hybrid adds a third side, "Janus draft → SDXL refine": the Janus
-	// image upscaled (Lanczos) to SDXL's size and run through SDXL
-	// image-to-image at HybridStrength (default 0.5). The group is then of
+	SDXL  Request `json:"sdxl"`
+	Janus Request `json:"janus"`
+	// Hybrid adds a third side, "Janus draft → SDXL refine" (see Refine), at
+	// HybridStrength (default DefaultHybridStrength). The group is then of
 	// kind hybrid.
-	Hybrid         bool
-	HybridStrength float64
+	Hybrid         bool    `json:"hybrid,omitempty"`
+	HybridStrength float64 `json:"hybrid_strength,omitempty"`
 	// Critic, when set, asks whether each image shows the prompt and for a
 	// caption, and stores the answers with the generation (the library must
 	// then be a CaptionStore). CriticModel names it in the stored answers.
-	Critic      Describer
-	CriticModel string
+	Critic      Describer `json:"-"`
+	CriticModel string    `json:"critic_model,omitempty"`
 	// AppVersion is recorded with every generation.
-	AppVersion string
+	AppVersion string `json:"-"`
 	// Together runs the SDXL and Janus sides at the same time instead of one
 	// after the other (see FitsTogether). Peak memory is then the pair's.
-	Together bool
+	Together bool `json:"together,omitempty"`
 }
 
 // Side labels of a compare.
@@ -64,40 +64,61 @@ type CompareResult struct {
 	Sides []CompareSide
 }
 
-// CompareProgress reports a running compare: which side and how far.
+// CompareProgress reports a running compare: which side and how far. Saved
+// is set once, when that side's row has been stored.
 type CompareProgress struct {
 	Side     string
 	Index    int // of the side
 	Sides    int
 	Progress Progress
+	Saved    *gallery.Generation
+}
+
+// Prepare checks a compare and fills in what both sides share: the prompt,
+// the negative prompt, one seed (drawn here when -1), the model kinds, one
+// Janus image, no SDXL init image, and the hybrid strength. Studio.Compare
+// calls it to refuse a bad compare before queueing it; Compare calls it
+// again (it is idempotent).
+func (req CompareRequest) Prepare() (CompareRequest, error) {
+	prompt := strings.TrimSpace(req.SDXL.Prompt)
+	if prompt == "" {
+		return req, errors.New("compare: the prompt is empty; give the text to draw")
+	}
+	if req.SDXL.ModelDir == "" {
+		return req, errors.New("compare: no SDXL model folder given")
+	}
+	if req.Janus.ModelDir == "" {
+		return req, errors.New("compare: no Janus-Pro model folder given")
+	}
+	if req.HybridStrength == 0 {
+		req.HybridStrength = DefaultHybridStrength
+	}
+	if req.Hybrid && !(req.HybridStrength > 0 && req.HybridStrength <= 1) {
+		return req, fmt.Errorf("compare: hybrid strength %g: expected a value in (0, 1]", req.HybridStrength)
+	}
+	req.SDXL = withSeed(req.SDXL)
+	sdxl, janus := &req.SDXL, &req.Janus
+	sdxl.Model, janus.Model = ModelSDXL, ModelJanus
+	sdxl.Prompt = prompt
+	janus.Prompt, janus.Negative, janus.Seed = prompt, sdxl.Negative, sdxl.Seed
+	janus.Images = 1
+	sdxl.InitImage, sdxl.Strength = "", 0
+	return req, nil
 }
 
 // Compare runs req's SDXL and Janus sides (and the hybrid side when asked)
 // through eng, one after the other or (Together) the first two at once, and
-// stores them in lib as one group, in
-// that order (group index 0, 1, 2). A side that fails is stored as a failed
-// row and the others still run; the error then names every failure.
-// Compare is what both the CLI and the GUI call.
+// stores them in lib as one group, in that order (group index 0, 1, 2), each
+// side recorded exactly as Generate records a single run. A side that fails
+// is stored as a failed row and the others still run; the error then names
+// every failure. Compare is what both the CLI and the GUI's queue call.
 func Compare(ctx context.Context, eng Engine, lib Library, req CompareRequest, progress func(CompareProgress)) (CompareResult, error) {
 	if eng == nil || lib == nil {
 		return CompareResult{}, errors.New("compare: no engine or library")
 	}
-	prompt := strings.TrimSpace(req.SDXL.Prompt)
-	if prompt == "" {
-		return CompareResult{}, errors.New("compare: the prompt is empty; give the text to draw")
-	}
-	if req.SDXL.ModelDir == "" {
-		return CompareResult{}, errors.New("compare: no SDXL model folder given")
-	}
-	if req.Janus.ModelDir == "" {
-		return CompareResult{}, errors.New("compare: no Janus-Pro model folder given")
-	}
-	strength := req.HybridStrength
-	if strength == 0 {
-		strength = DefaultHybridStrength
-	}
-	if req.Hybrid && !(strength > 0 && strength <= 1) {
-		return CompareResult{}, fmt.Errorf("compare: hybrid strength %g: expected a value in (0, 1]", strength)
+	req, err := req.Prepare()
+	if err != nil {
+		return CompareResult{}, err
 	}
 	var critics CaptionStore
 	if req.Critic != nil {
@@ -107,21 +128,12 @@ func Compare(ctx context.Context, eng Engine, lib Library, req CompareRequest, p
 		}
 		critics = cs
 	}
-	if req.SDXL.Seed < 0 {
-		req.SDXL.Seed = RandomSeed()
-	}
-	sdxl, janus := req.SDXL, req.Janus
-	sdxl.Model, janus.Model = ModelSDXL, ModelJanus
-	sdxl.Prompt = prompt
-	janus.Prompt, janus.Negative, janus.Seed = prompt, sdxl.Negative, sdxl.Seed
-	janus.Images = 1
-	sdxl.InitImage, sdxl.Strength = "", 0
-
+	prompt := req.SDXL.Prompt
 	kind, sides := gallery.GroupCompare, 2
-	params := map[string]any{"prompt": prompt, "seed": sdxl.Seed}
+	params := map[string]any{"prompt": prompt, "seed": req.SDXL.Seed}
 	if req.Hybrid {
 		kind, sides = gallery.GroupHybrid, 3
-		params["strength"] = strength
+		params["strength"] = req.HybridStrength
 	}
 	g, err := lib.NewGroup(ctx, kind, shorten(prompt, 80), params)
 	if err != nil {
@@ -129,83 +141,76 @@ func Compare(ctx context.Context, eng Engine, lib Library, req CompareRequest, p
 	}
 	out := CompareResult{Group: g}
 	var errs []error
-	// generate runs one side; finish stores it (and asks the critic). They are
-	// separate so two sides can generate at once and still be stored in order.
-	generate := func(i int, side *CompareSide, draft *CompareSide) {
-		report := func(p Progress) {
+	reporter := func(i int, label string) func(Progress) {
+		return func(p Progress) {
 			if progress != nil {
-				progress(CompareProgress{Side: side.Label, Index: i, Sides: sides, Progress: p})
+				progress(CompareProgress{Side: label, Index: i, Sides: sides, Progress: p})
 			}
-		}
-		if draft != nil {
-			side.Result, side.Err = refineDraft(ctx, eng, draft, &side.Request, strength, report)
-		} else {
-			side.Result, side.Err = eng.Generate(ctx, side.Request, report)
-		}
-		if side.Err == nil && len(side.Result.Images) == 0 {
-			side.Err = errors.New("the engine returned no image")
-		}
-		if side.Err == nil {
-			side.Image = side.Result.Images[0]
 		}
 	}
-	finish := func(side CompareSide, draft *CompareSide) {
+	// run generates one side; finish stores it (and asks the critic). They
+	// are separate so two sides can generate at once and still be stored in
+	// order.
+	run := func(i int, side *CompareSide) {
+		side.Result, side.Err = safeGenerate(ctx, eng, side.Request, reporter(i, side.Label))
+	}
+	finish := func(side CompareSide, extra map[string]any) {
 		i, label := len(out.Sides), side.Label
-		side.Generation = groupGeneration(side.Request, side.Result, side.Image, g.ID, i, req.AppVersion)
-		if req.Together && draft == nil {
-			side.Generation.Params["ran_together"] = true
+		gen, err := record(ctx, side.Request, side.Result, side.Err, RecordOptions{Library: lib, AppVersion: req.AppVersion,
+			GroupID: g.ID, GroupIndex: i, Params: extra})
+		side.Err = err
+		if len(gen.Generations) > 0 {
+			side.Generation = gen.Generations[0]
 		}
-		if draft != nil {
-			side.Generation.Params["init_image"] = fmt.Sprintf("janus draft #%d (%s)", draft.Generation.ID, draftPath(draft))
-			side.Generation.Params["hybrid_draft_id"] = draft.Generation.ID
-			side.Generation.Params["init_resize"] = "lanczos"
-			side.Generation.Params["strength"] = side.Request.Strength
-		}
-		if side.Err != nil {
-			side.Generation.Status, side.Generation.Error = gallery.StatusFailed, side.Err.Error()
-		}
-		saved, serr := lib.Save(context.WithoutCancel(ctx), gallery.SaveRequest{Generation: side.Generation, Image: side.Image})
-		if serr != nil {
-			errs = append(errs, fmt.Errorf("%s: save to the library: %w", label, serr))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", label, err))
 		} else {
-			side.Generation = saved
-		}
-		if side.Err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", label, side.Err))
-		} else if req.Critic != nil && serr == nil && ctx.Err() == nil {
-			v, err := Critique(ctx, req.Critic, critics, saved.ID, side.Image, prompt, req.CriticModel)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", label, err))
-			} else {
-				side.Critic = &v
-				side.Generation.Captions = append(side.Generation.Captions,
-					gallery.Caption{Kind: CaptionKindAlignment, Question: v.Question, Answer: v.Answer, Model: req.CriticModel},
-					gallery.Caption{Kind: CaptionKindDescribe, Question: CaptionQuestion, Answer: v.Caption, Model: req.CriticModel})
+			side.Image = side.Result.Images[0]
+			if req.Critic != nil && ctx.Err() == nil {
+				v, err := Critique(ctx, req.Critic, critics, side.Generation.ID, side.Image, prompt, req.CriticModel)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", label, err))
+				} else {
+					side.Critic = &v
+					side.Generation.Captions = append(side.Generation.Captions,
+						gallery.Caption{Kind: CaptionKindAlignment, Question: v.Question, Answer: v.Answer, Model: req.CriticModel},
+						gallery.Caption{Kind: CaptionKindDescribe, Question: CaptionQuestion, Answer: v.Caption, Model: req.CriticModel})
+				}
 			}
+		}
+		if progress != nil && side.Generation.ID != 0 {
+			saved := side.Generation
+			progress(CompareProgress{Side: label, Index: i, Sides: sides, Saved: &saved})
 		}
 		out.Sides = append(out.Sides, side)
 	}
-	a := CompareSide{Label: SideSDXL, Request: sdxl}
-	b := CompareSide{Label: SideJanus, Request: janus}
+	a := CompareSide{Label: SideSDXL, Request: req.SDXL}
+	b := CompareSide{Label: SideJanus, Request: req.Janus}
 	if req.Together {
+		together := map[string]any{"ran_together": true}
 		var wg sync.WaitGroup
-		wg.Go(func() { generate(0, &a, nil) })
-		wg.Go(func() { generate(1, &b, nil) })
+		wg.Go(func() { run(0, &a) })
+		wg.Go(func() { run(1, &b) })
 		wg.Wait()
-		finish(a, nil)
-		finish(b, nil)
+		finish(a, together)
+		finish(b, together)
 	} else {
-		generate(0, &a, nil)
+		run(0, &a)
 		finish(a, nil)
 		if ctx.Err() == nil {
-			generate(1, &b, nil)
+			run(1, &b)
 			finish(b, nil)
 		}
 	}
 	if req.Hybrid && ctx.Err() == nil && len(out.Sides) == 2 {
-		h := CompareSide{Label: SideHybrid, Request: sdxl}
-		generate(2, &h, &out.Sides[1])
-		finish(h, &out.Sides[1])
+		draft := out.Sides[1]
+		h := CompareSide{Label: SideHybrid, Request: req.SDXL}
+		if draft.Image == nil {
+			h.Err = errors.New("no Janus draft to refine (the Janus run failed)")
+		} else {
+			h.Request, h.Result, h.Err = refineDraft(ctx, eng, draft.Image, req.SDXL, req.HybridStrength, reporter(2, h.Label))
+		}
+		finish(h, hybridParams(draft.Generation, req.HybridStrength))
 	}
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("compare stopped: %w", err))
@@ -214,14 +219,6 @@ func Compare(ctx context.Context, eng Engine, lib Library, req CompareRequest, p
 		return out, fmt.Errorf("compare: %w", errors.Join(errs...))
 	}
 	return out, nil
-}
-
-// groupGeneration describes one run of a group for the gallery: Record plus
-// the group position and the whole request (for "use these settings").
-func groupGeneration(req Request, res Result, img image.Image, groupID int64, index int, version string) gallery.Generation {
-	g := generationOf(req, res, &Job{GroupID: groupID, GroupIndex: index}, img, version)
-	delete(g.Params, "job_id")
-	return g
 }
 
 // Sheet draws the compare side by side: each picture with its model,
@@ -347,18 +344,6 @@ func paramFloat(p map[string]any, key string) (float64, bool) {
 		return float64(v), true
 	}
 	return 0, false
-}
-
-// FindModelDir returns the first folder of the given kind among dirs and
-// their subfolders (how the CLI finds "the installed model").
-func FindModelDir(dirs []string, kind models.Kind) (string, error) {
-	for _, m := range findModels(dirs) {
-		if m.Problem == "" && m.Kind == kind {
-			return m.Dir, nil
-		}
-	}
-	return "", fmt.Errorf("no %s model found in %s; install one with `diptych models pull` or name its folder",
-		kind, strings.Join(dirs, ", "))
 }
 
 // CheckModelDir checks that dir holds a model of the given kind, naming the

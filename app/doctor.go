@@ -3,33 +3,46 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"diptych/engine/discover"
 	"diptych/engine/models"
-	"diptych/engine/ort"
 )
 
 // DoctorOptions says which runtime and model folders to examine.
 type DoctorOptions struct {
-	Locate    ort.LocateOptions
+	// Runtime loads the ONNX Runtime library and probes its CUDA provider
+	// (app/local's engine); nil reports the runtime as missing.
+	Runtime RuntimeProber
+	// Registry and ModelDirs are where models are looked for (FindModels).
+	Registry  Registry
 	ModelDirs []string
+}
+
+// RuntimeProber finds and opens the ONNX Runtime library and tries its CUDA
+// provider; *local.Engine is one.
+type RuntimeProber interface {
+	ProbeRuntime() RuntimeProbe
+}
+
+// RuntimeProbe is what a RuntimeProber found.
+type RuntimeProbe struct {
+	Runtime RuntimeReport
+	// CUDAError is why the CUDA provider cannot start ("" when it can);
+	// CUDADetail is the runtime's own message.
+	CUDAError, CUDADetail string
 }
 
 // RuntimeReport describes the ONNX Runtime library.
 type RuntimeReport struct {
-	Path      string          `json:"path,omitempty"`
-	Version   string          `json:"version,omitempty"`
-	Providers []string        `json:"providers_compiled_in,omitempty"`
-	Searched  []ort.Candidate `json:"-"`
-	SearchLog []string        `json:"searched,omitempty"`
-	Error     string          `json:"error,omitempty"`
+	Path      string   `json:"path,omitempty"`
+	Version   string   `json:"version,omitempty"`
+	Providers []string `json:"providers_compiled_in,omitempty"`
+	SearchLog []string `json:"searched,omitempty"`
+	Error     string   `json:"error,omitempty"`
 }
 
 // CUDAReport says whether the CUDA provider can be used and, if not, why.
@@ -37,15 +50,6 @@ type CUDAReport struct {
 	Usable bool   `json:"usable"`
 	Reason string `json:"reason,omitempty"` // plain reason, e.g. "cuDNN is missing (libcudnn.so.9 not found): ..."
 	Detail string `json:"detail,omitempty"` // the runtime's own message
-}
-
-// FoundModel is a model folder doctor looked at.
-type FoundModel struct {
-	Dir     string      `json:"dir"`
-	Kind    models.Kind `json:"kind,omitempty"`
-	Params  string      `json:"params,omitempty"`
-	SizeMB  int64       `json:"size_mb,omitempty"`
-	Problem string      `json:"problem,omitempty"`
 }
 
 // Verdict is doctor's plain answer for one model.
@@ -63,7 +67,7 @@ type DoctorReport struct {
 	GPU      discover.GPUReport `json:"gpu"`
 	CUDALibs []discover.Library `json:"cuda_libraries"`
 	CUDA     CUDAReport         `json:"cuda"`
-	Models   []FoundModel       `json:"models"`
+	Models   []ModelInfo        `json:"models"`
 	Verdicts []Verdict          `json:"verdicts"`
 	gpus     []discover.GPU     // usable devices
 }
@@ -72,94 +76,35 @@ type DoctorReport struct {
 // reported with its reason.
 func Diagnose(ctx context.Context, o DoctorOptions) DoctorReport {
 	r := DoctorReport{Host: discover.LookupHost(), GPU: discover.LookupGPUs(ctx)}
-	path, tried, err := ort.Locate(o.Locate)
-	r.Runtime.Searched = tried
-	for _, c := range tried {
-		line := c.Source + ": " + c.Path
-		if c.Err != nil {
-			line += " (" + c.Err.Error() + ")"
-		}
-		r.Runtime.SearchLog = append(r.Runtime.SearchLog, line)
-	}
-	var rt *ort.Runtime
-	if err == nil {
-		rt, err = ort.Open(path)
-	}
-	if err != nil {
-		r.Runtime.Error = err.Error()
-		r.CUDA.Reason = "no ONNX Runtime library loaded"
+	var probe RuntimeProbe
+	if o.Runtime != nil {
+		probe = o.Runtime.ProbeRuntime()
 	} else {
-		defer rt.Close()
-		r.Runtime.Path, r.Runtime.Version = rt.Path, rt.Version
-		r.Runtime.Providers, _ = rt.Providers()
-		if err := rt.ProbeCUDA(0); err != nil {
-			r.CUDA.Reason = err.Error()
-			var cu *ort.CUDAUnavailableError
-			if errors.As(err, &cu) {
-				r.CUDA.Reason, r.CUDA.Detail = cu.Reason, cu.Detail
-			}
-		} else if len(r.GPU.Devices) == 0 {
-			r.CUDA.Reason = "the CUDA provider loads but no NVIDIA GPU was found"
-			if r.GPU.Problem != "" {
-				r.CUDA.Reason += " (" + r.GPU.Problem + ")"
-			}
-		} else {
-			r.CUDA.Usable = true
-			r.gpus = r.GPU.Devices
+		probe.Runtime.Error = "no ONNX Runtime engine in this build"
+	}
+	r.Runtime = probe.Runtime
+	switch {
+	case r.Runtime.Error != "":
+		r.CUDA.Reason = "no ONNX Runtime library loaded"
+	case probe.CUDAError != "":
+		r.CUDA.Reason, r.CUDA.Detail = probe.CUDAError, probe.CUDADetail
+	case len(r.GPU.Devices) == 0:
+		r.CUDA.Reason = "the CUDA provider loads but no NVIDIA GPU was found"
+		if r.GPU.Problem != "" {
+			r.CUDA.Reason += " (" + r.GPU.Problem + ")"
 		}
+	default:
+		r.CUDA.Usable = true
+		r.gpus = r.GPU.Devices
 	}
-	abs := path
-	if rt != nil {
-		abs = rt.Path
-	}
+	abs := r.Runtime.Path
 	if p, err := filepath.Abs(abs); err == nil && abs != "" && strings.Contains(abs, "/") {
 		abs = p
 	}
 	r.CUDALibs = discover.LookupCUDALibraries(abs)
-	r.Models = findModels(o.ModelDirs)
+	r.Models, _ = FindModels(o.Registry, o.ModelDirs)
 	r.Verdicts = verdicts(r)
 	return r
-}
-
-// findModels looks at each folder and, one level down, its subfolders.
-func findModels(dirs []string) []FoundModel {
-	var out []FoundModel
-	seen := map[string]bool{}
-	look := func(dir string, quiet bool) bool {
-		if seen[dir] {
-			return true
-		}
-		l, err := models.Detect(dir)
-		if err != nil {
-			if !quiet {
-				out = append(out, FoundModel{Dir: dir, Problem: err.Error()})
-			}
-			return false
-		}
-		seen[dir] = true
-		out = append(out, FoundModel{Dir: dir, Kind: l.Kind, Params: l.Params, SizeMB: l.Size >> 20})
-		return true
-	}
-	for _, d := range dirs {
-		if look(d, true) {
-			continue
-		}
-		entries, err := os.ReadDir(d)
-		if errors.Is(err, os.ErrNotExist) {
-			continue // a models folder that was never created holds nothing
-		}
-		if err != nil {
-			out = append(out, FoundModel{Dir: d, Problem: err.Error()})
-			continue
-		}
-		for _, e := range entries {
-			if e.IsDir() {
-				look(filepath.Join(d, e.Name()), false)
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Dir < out[j].Dir })
-	return out
 }
 
 // Rough memory needs of the published fp32 exports (weights plus activations
@@ -173,7 +118,7 @@ const (
 func verdicts(r DoctorReport) []Verdict {
 	installed := func(kind models.Kind, params string) bool {
 		for _, m := range r.Models {
-			if m.Kind == kind && (params == "" || m.Params == "" || m.Params == params) {
+			if m.Kind == string(kind) && (params == "" || m.Params == "" || m.Params == params) {
 				return true
 			}
 		}

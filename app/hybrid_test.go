@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"os"
@@ -157,5 +158,55 @@ func TestHybridWithoutDraftFailsTheRefineSide(t *testing.T) {
 	}
 	if len(res.Sides) != 3 || res.Sides[0].Err != nil || res.Sides[2].Generation.Status != gallery.StatusFailed {
 		t.Fatalf("sides %+v", res.Sides)
+	}
+}
+
+// TestRefineFromTheWindowMatchesTheCLIHybrid: "Send Janus image to SDXL
+// refine" (Studio.Refine → Refine) stores what `compare --hybrid` stores for
+// its third side: index 2 of the pair's group, now a hybrid group, the
+// draft named, strength 0.5 — not the Studio's img2img slider.
+func TestRefineFromTheWindowMatchesTheCLIHybrid(t *testing.T) {
+	ctx := context.Background()
+	cliLib, guiLib := openLibrary(t), openLibrary(t)
+	sd := sdxlReq("a lantern", 11)
+	jn := Request{ModelDir: "/models/janus-1b", CFG: 5, Temperature: 1}
+	cli, err := Hybrid(ctx, &fakeEngine{}, cliLib, sd, jn, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestStudio(t, &fakeEngine{}, guiLib, "")
+	rec := recordEvents(s)
+	s.Start()
+	if _, err := s.Compare(CompareRequest{SDXL: sd, Janus: jn}); err != nil {
+		t.Fatal(err)
+	}
+	pair := rec.waitFinal(t, 1)[0]
+	draft := pair.Generations[1]
+	if _, err := s.Refine(RefineRequest{DraftID: draft.ID, SDXL: pair.Job.Compare.SDXL}); err != nil {
+		t.Fatal(err)
+	}
+	e := rec.waitFinal(t, 1)[0]
+	if e.Kind != EventDone || len(e.Generations) != 1 {
+		t.Fatalf("refine: %v %q", e.Kind, e.Err)
+	}
+	gui := e.Generations[0]
+	want := cli.Sides[2].Generation
+	if gui.GroupID != draft.GroupID || gui.GroupIndex != 2 || want.GroupIndex != 2 {
+		t.Fatalf("refine row in group %d index %d; draft group %d", gui.GroupID, gui.GroupIndex, draft.GroupID)
+	}
+	for _, k := range []string{"strength", "hybrid_draft_id", "init_resize"} {
+		if fmt.Sprint(gui.Params[k]) == "<nil>" || (k != "hybrid_draft_id" && fmt.Sprint(gui.Params[k]) != fmt.Sprint(want.Params[k])) {
+			t.Errorf("param %s: window %v, CLI %v", k, gui.Params[k], want.Params[k])
+		}
+	}
+	if id, _ := paramFloat(gui.Params, "hybrid_draft_id"); int64(id) != draft.ID {
+		t.Errorf("refine names draft %v, want %d", gui.Params["hybrid_draft_id"], draft.ID)
+	}
+	g, err := guiLib.Group(ctx, draft.GroupID)
+	if err != nil || g.Kind != gallery.GroupHybrid || g.Params["strength"] != DefaultHybridStrength {
+		t.Fatalf("group after refine %+v %v", g, err)
+	}
+	if _, err := s.Refine(RefineRequest{DraftID: 0}); err == nil {
+		t.Fatal("a refine of no draft was queued")
 	}
 }

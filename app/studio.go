@@ -4,31 +4,21 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	mrand "math/rand/v2"
-
 	"diptych/gallery"
 )
 
-// Library is the part of the gallery the Studio writes to; *gallery.Store
-// satisfies it.
-type Library interface {
-	Save(ctx context.Context, req gallery.SaveRequest) (gallery.Generation, error)
-	NewGroup(ctx context.Context, kind gallery.GroupKind, title string, params map[string]any) (gallery.Group, error)
-}
-
 // StudioOptions are what a Studio is built from.
 type StudioOptions struct {
-	Engine   Engine
+	Engine Engine
+	// Library is where results go; a *gallery.Store (a DraftLibrary) also
+	// lets the Studio refine drafts.
 	Library  Library
 	Settings Settings
 	// QueuePath is the file the waiting jobs are kept in across restarts;
@@ -206,7 +196,12 @@ func (s *Studio) Submit(req Request) JobID {
 // SubmitToGroup queues a generation that belongs to a gallery group at the
 // given position (used to re-run one side of a compare pair).
 func (s *Studio) SubmitToGroup(req Request, groupID int64, index int) JobID {
-	j := &Job{ID: newJobID(), Request: req, State: JobQueued, GroupID: groupID, GroupIndex: index, Created: time.Now()}
+	return s.enqueue(&Job{Request: req, GroupID: groupID, GroupIndex: index})
+}
+
+// enqueue puts j at the end of the queue.
+func (s *Studio) enqueue(j *Job) JobID {
+	j.ID, j.State, j.Created = newJobID(), JobQueued, time.Now()
 	s.mu.Lock()
 	s.queue = append(s.queue, j)
 	ev := Event{Kind: EventQueued, Job: *j}
@@ -217,27 +212,31 @@ func (s *Studio) SubmitToGroup(req Request, groupID int64, index int) JobID {
 	return ev.Job.ID
 }
 
-// Compare queues one prompt on both engines at the same seed, tied by a new
-// gallery group. The prompt, negative prompt and seed of sdxl are used for
-// both sides; a seed of -1 is drawn once here so that both sides share it.
-func (s *Studio) Compare(ctx context.Context, sdxl, janus Request) (ComparePair, error) {
-	if strings.TrimSpace(sdxl.Prompt) == "" {
-		return ComparePair{}, errors.New("compare: the prompt is empty")
-	}
-	if sdxl.Seed < 0 {
-		sdxl.Seed = mrand.Int64N(1 << 53)
-	}
-	sdxl.Model, janus.Model = ModelSDXL, ModelJanus
-	janus.Prompt, janus.Negative, janus.Seed = sdxl.Prompt, sdxl.Negative, sdxl.Seed
-	g, err := s.lib.NewGroup(ctx, gallery.GroupCompare, shorten(sdxl.Prompt, 80), map[string]any{"seed": sdxl.Seed})
+// Compare queues one compare (app.Compare, the same function the CLI runs)
+// as a single job: its progress events say which side (Event.Side), each
+// stored side arrives as an EventSideDone, and the final event carries every
+// side's row in group order. A bad compare is refused here, before queueing.
+func (s *Studio) Compare(req CompareRequest) (JobID, error) {
+	req, err := req.Prepare()
 	if err != nil {
-		return ComparePair{}, fmt.Errorf("compare: create the pair in the library: %w", err)
+		return "", err
 	}
-	return ComparePair{
-		GroupID: g.ID,
-		SDXL:    s.SubmitToGroup(sdxl, g.ID, 0),
-		Janus:   s.SubmitToGroup(janus, g.ID, 1),
-	}, nil
+	req.Critic = nil // a critic is not kept in the queue file
+	return s.enqueue(&Job{Kind: JobCompare, Request: req.SDXL, Compare: &req}), nil
+}
+
+// Refine queues "Janus draft → SDXL refine" of a stored Janus image
+// (app.Refine, the hybrid side the CLI's compare --hybrid runs).
+func (s *Studio) Refine(req RefineRequest) (JobID, error) {
+	if _, ok := s.lib.(DraftLibrary); !ok {
+		return "", errors.New("refine: the library cannot read drafts")
+	}
+	if req.DraftID <= 0 {
+		return "", fmt.Errorf("refine: draft id %d: expected a stored Janus generation", req.DraftID)
+	}
+	r := req.SDXL
+	r.Model = ModelSDXL
+	return s.enqueue(&Job{Kind: JobRefine, Request: r, Refine: &req}), nil
 }
 
 // Cancel stops a running job or takes a waiting one off the queue. It
@@ -431,90 +430,69 @@ func (s *Studio) worker() {
 	}
 }
 
-// run generates one job and saves its images; it fills j (a copy owned by
-// the worker) with the final state and returns the event to send.
-func (s *Studio) run(ctx context.Context, j *Job, settings Settings) (ev Event) {
-	req := j.Request
-	if req.Device == "" {
-		req.Device = settings.Device
-	}
-	if req.PreviewEvery == 0 {
-		req.PreviewEvery = settings.PreviewEvery
-	}
-	fail := func(kind EventKind, state JobState, reason string) Event {
-		j.State, j.Error, j.Finished = state, reason, time.Now()
-		return Event{Kind: kind, Err: reason}
-	}
-	res, err := s.generate(ctx, req, j)
-	if err != nil {
-		if cause := context.Cause(ctx); cause != nil {
-			return fail(EventCancelled, JobCancelled, cause.Error())
-		}
-		reason := err.Error()
-		// Keep a row for the failed run, so History says what happened.
-		g := generationOf(req, res, j, nil, s.opts.AppVersion)
-		g.Status, g.Error = gallery.StatusFailed, reason
-		if _, serr := s.lib.Save(context.WithoutCancel(ctx), gallery.SaveRequest{Generation: g}); serr != nil {
-			reason += "; also could not record the failure in the library: " + serr.Error()
-		}
-		return fail(EventFailed, JobFailed, reason)
-	}
-	if len(res.Images) == 0 {
-		return fail(EventFailed, JobFailed, "the engine returned no image")
+// run runs one job through the use case of its kind and saves its images;
+// it fills j (a copy owned by the worker) with the final state and returns
+// the event to send.
+func (s *Studio) run(ctx context.Context, j *Job, settings Settings) Event {
+	fill := settings.Apply
+	snapshot := *j
+	progress := func(side int) func(Progress) {
+		return func(p Progress) { s.emit(Event{Kind: EventProgress, Job: snapshot, Side: side, Progress: p}) }
 	}
 	var gens []gallery.Generation
-	for i, img := range res.Images {
-		g := generationOf(req, res, j, img, s.opts.AppVersion)
-		if len(res.Images) > 1 && j.GroupID == 0 {
-			g.GroupIndex = i
+	var res *Result
+	var err error
+	switch j.Kind {
+	case JobCompare:
+		req := *j.Compare
+		req.SDXL, req.Janus, req.AppVersion = fill(req.SDXL), fill(req.Janus), s.opts.AppVersion
+		var out CompareResult
+		out, err = Compare(ctx, s.engine, s.lib, req, func(p CompareProgress) {
+			if p.Saved != nil {
+				s.emit(Event{Kind: EventSideDone, Job: snapshot, Side: p.Index, Generations: []gallery.Generation{*p.Saved}})
+				return
+			}
+			progress(p.Index)(p.Progress)
+		})
+		j.GroupID = out.Group.ID
+		for _, side := range out.Sides {
+			if side.Generation.ID != 0 {
+				gens = append(gens, side.Generation)
+			}
 		}
-		saved, err := s.lib.Save(context.WithoutCancel(ctx), gallery.SaveRequest{Generation: g, Image: img})
-		if err != nil {
-			return fail(EventFailed, JobFailed, fmt.Sprintf("save image %d of %d to the library: %v", i+1, len(res.Images), err))
+	case JobRefine:
+		lib, _ := s.lib.(DraftLibrary)
+		req := *j.Refine
+		req.SDXL = fill(req.SDXL)
+		var g Generated
+		g, err = Refine(ctx, s.engine, lib, req, s.opts.AppVersion, progress(2))
+		gens, res = g.Generations, &g.Result
+		if len(gens) > 0 {
+			j.GroupID, j.GroupIndex = gens[0].GroupID, gens[0].GroupIndex
 		}
-		gens = append(gens, saved)
-		j.Generations = append(j.Generations, saved.ID)
+	default:
+		var g Generated
+		g, err = Generate(ctx, s.engine, fill(j.Request),
+			RecordOptions{Library: s.lib, AppVersion: s.opts.AppVersion, GroupID: j.GroupID, GroupIndex: j.GroupIndex, JobID: j.ID},
+			progress(0))
+		gens, res = g.Generations, &g.Result
 	}
-	j.State, j.Finished = JobDone, time.Now()
-	return Event{Kind: EventDone, Result: &res, Generations: gens}
-}
-
-// generate calls the engine, turning a panic into an error.
-func (s *Studio) generate(ctx context.Context, req Request, j *Job) (res Result, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("the engine crashed: %v\n%s", r, debug.Stack())
+	for _, g := range gens {
+		if g.ID != 0 && g.Status != gallery.StatusFailed {
+			j.Generations = append(j.Generations, g.ID)
 		}
-	}()
-	snapshot := *j
-	return s.engine.Generate(ctx, req, func(p Progress) {
-		s.emit(Event{Kind: EventProgress, Job: snapshot, Progress: p})
-	})
-}
-
-// generationOf describes a run for the gallery with Record, adding the job's
-// group and the whole request under Params["request"] so that "use these
-// settings" restores it exactly.
-func generationOf(req Request, res Result, j *Job, img image.Image, version string) gallery.Generation {
-	if img != nil {
-		res.Images = []image.Image{img}
-	} else {
-		res.Images = nil
 	}
-	g := Record(req, res, version)
-	g.GroupID, g.GroupIndex = j.GroupID, j.GroupIndex
-	if res.Seed == 0 && req.Seed > 0 {
-		g.Seed = uint64(req.Seed)
+	j.Finished = time.Now()
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			j.State, j.Error = JobCancelled, cause.Error()
+			return Event{Kind: EventCancelled, Err: j.Error, Generations: gens}
+		}
+		j.State, j.Error = JobFailed, err.Error()
+		return Event{Kind: EventFailed, Err: j.Error, Generations: gens, Result: res}
 	}
-	if g.Params == nil {
-		g.Params = map[string]any{}
-	}
-	g.Params["job_id"] = string(j.ID)
-	var rm map[string]any
-	if b, err := json.Marshal(req); err == nil && json.Unmarshal(b, &rm) == nil {
-		g.Params["request"] = rm
-	}
-	return g
+	j.State = JobDone
+	return Event{Kind: EventDone, Result: res, Generations: gens}
 }
 
 // emit queues an event for the dispatcher.

@@ -78,7 +78,7 @@ type recorder struct {
 	ch     chan Event
 }
 
-func record(s *Studio) *recorder {
+func recordEvents(s *Studio) *recorder {
 	r := &recorder{ch: make(chan Event, 1000)}
 	s.Subscribe(func(e Event) {
 		r.mu.Lock()
@@ -136,7 +136,7 @@ func TestStudioRunsJobsInOrderAndSavesToGallery(t *testing.T) {
 	eng := &fakeEngine{}
 	lib := openLibrary(t)
 	s := newTestStudio(t, eng, lib, "")
-	rec := record(s)
+	rec := recordEvents(s)
 	a := s.Submit(sdxlReq("a red fox", 11))
 	b := s.Submit(sdxlReq("a lighthouse", 12))
 	s.Start()
@@ -190,7 +190,7 @@ func TestStudioModelFailingMidQueueFailsThatJobOnly(t *testing.T) {
 	eng := &fakeEngine{}
 	lib := openLibrary(t)
 	s := newTestStudio(t, eng, lib, "")
-	rec := record(s)
+	rec := recordEvents(s)
 	s.Submit(sdxlReq("one", 1))
 	bad := sdxlReq("two", 2)
 	bad.ModelDir = "broken"
@@ -213,7 +213,7 @@ func TestStudioModelFailingMidQueueFailsThatJobOnly(t *testing.T) {
 
 func TestStudioEnginePanicFailsTheJob(t *testing.T) {
 	s := newTestStudio(t, &fakeEngine{panics: true}, openLibrary(t), "")
-	rec := record(s)
+	rec := recordEvents(s)
 	s.Submit(sdxlReq("x", 1))
 	s.Start()
 	if e := rec.waitFinal(t, 1)[0]; e.Kind != EventFailed || !strings.Contains(e.Err, "crashed: boom") {
@@ -242,7 +242,7 @@ func (f *fullDisk) Save(ctx context.Context, r gallery.SaveRequest) (gallery.Gen
 func TestStudioFullDiskFailsTheJobAndGoesOn(t *testing.T) {
 	lib := &fullDisk{Store: openLibrary(t), n: 1}
 	s := newTestStudio(t, &fakeEngine{}, lib, "")
-	rec := record(s)
+	rec := recordEvents(s)
 	s.Submit(sdxlReq("one", 1))
 	s.Submit(sdxlReq("two", 2))
 	s.Start()
@@ -259,7 +259,7 @@ func TestStudioFullDiskFailsTheJobAndGoesOn(t *testing.T) {
 func TestStudioCancelRunningAndQueued(t *testing.T) {
 	eng := &fakeEngine{started: make(chan string, 1)}
 	s := newTestStudio(t, eng, openLibrary(t), "")
-	rec := record(s)
+	rec := recordEvents(s)
 	slow := sdxlReq("slow", 1)
 	slow.ModelDir = "slow"
 	a := s.Submit(slow)
@@ -343,7 +343,7 @@ func TestStudioQueueSurvivesRestart(t *testing.T) {
 		jobs[1].Request.Scheduler != "euler_a" || jobs[0].State != JobQueued {
 		t.Fatalf("restored %+v", jobs)
 	}
-	rec := record(s2)
+	rec := recordEvents(s2)
 	s2.Start()
 	rec.waitFinal(t, 2)
 	if got := strings.Join(eng.prompts(), "|"); got != "second|first" {
@@ -408,7 +408,7 @@ func TestStudioCloseDuringRunCancelsAndKeepsQueue(t *testing.T) {
 	path := filepath.Join(t.TempDir(), QueueFileName)
 	eng := &fakeEngine{started: make(chan string, 1)}
 	s := newTestStudio(t, eng, openLibrary(t), path)
-	rec := record(s)
+	rec := recordEvents(s)
 	slow := sdxlReq("slow", 1)
 	slow.ModelDir = "slow"
 	s.Submit(slow)
@@ -438,58 +438,109 @@ func TestStudioCloseDuringRunCancelsAndKeepsQueue(t *testing.T) {
 func TestStudioCompareSharesSeedAndGroup(t *testing.T) {
 	lib := openLibrary(t)
 	s := newTestStudio(t, &fakeEngine{}, lib, "")
-	rec := record(s)
+	rec := recordEvents(s)
 	sd := sdxlReq("a castle at dusk", -1)
 	jn := Request{ModelDir: "/models/janus-1b", CFG: 5, Temperature: 1, Prompt: "ignored", Seed: 99}
-	pair, err := s.Compare(context.Background(), sd, jn)
+	id, err := s.Compare(CompareRequest{SDXL: sd, Janus: jn})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Start()
-	final := rec.waitFinal(t, 2)
-	var gs [2]gallery.Generation
-	for _, e := range final {
-		if e.Kind != EventDone {
-			t.Fatalf("%v %q", e.Kind, e.Err)
-		}
-		gs[e.Job.GroupIndex] = e.Generations[0]
+	e := rec.waitFinal(t, 1)[0]
+	if e.Kind != EventDone || e.Job.ID != id || len(e.Generations) != 2 {
+		t.Fatalf("%v %q, %d rows", e.Kind, e.Err, len(e.Generations))
 	}
-	if gs[0].GroupID != pair.GroupID || gs[1].GroupID != pair.GroupID || pair.GroupID == 0 {
-		t.Fatalf("groups %d %d, pair %d", gs[0].GroupID, gs[1].GroupID, pair.GroupID)
+	gs := e.Generations
+	group := e.Job.GroupID
+	if gs[0].GroupID != group || gs[1].GroupID != group || group == 0 || gs[0].GroupIndex != 0 || gs[1].GroupIndex != 1 {
+		t.Fatalf("groups %d/%d %d/%d, job group %d", gs[0].GroupID, gs[0].GroupIndex, gs[1].GroupID, gs[1].GroupIndex, group)
 	}
-	if gs[0].Seed != gs[1].Seed || gs[1].Prompt != "a castle at dusk" || gs[0].Engine != "sdxl" || gs[1].Engine != "janus" {
+	if gs[0].Seed != gs[1].Seed || gs[0].Seed > MaxSeed || gs[1].Prompt != "a castle at dusk" || gs[0].Engine != "sdxl" || gs[1].Engine != "janus" {
 		t.Fatalf("sides %+v / %+v", gs[0], gs[1])
 	}
-	grp, err := lib.Group(context.Background(), pair.GroupID)
-	if err != nil || grp.Kind != gallery.GroupCompare {
+	grp, err := lib.Group(context.Background(), group)
+	if err != nil || grp.Kind != gallery.GroupCompare || grp.Params["prompt"] != "a castle at dusk" {
 		t.Fatalf("group %+v %v", grp, err)
 	}
-	// Re-run the Janus side alone with another temperature.
-	jn2 := final[0].Job.Request
-	if final[0].Job.GroupIndex != 1 {
-		jn2 = final[1].Job.Request
+	// Each stored side was announced, with its side index, before the end.
+	var sides []int
+	var progressSides = map[int]bool{}
+	rec.mu.Lock()
+	for _, ev := range rec.events {
+		switch ev.Kind {
+		case EventSideDone:
+			sides = append(sides, ev.Side)
+		case EventProgress:
+			progressSides[ev.Side] = true
+		}
 	}
-	jn2.Temperature = 0.5
-	s.SubmitToGroup(jn2, pair.GroupID, 1)
-	e := rec.waitFinal(t, 1)[0]
-	if e.Generations[0].GroupID != pair.GroupID || e.Generations[0].GroupIndex != 1 || e.Generations[0].Seed != gs[1].Seed {
+	rec.mu.Unlock()
+	if fmt.Sprint(sides) != "[0 1]" || !progressSides[0] || !progressSides[1] {
+		t.Fatalf("side-done events %v, progress sides %v", sides, progressSides)
+	}
+	// Re-run the Janus side alone with another temperature.
+	jn2 := jn
+	jn2.Model, jn2.Prompt, jn2.Seed, jn2.Temperature = ModelJanus, "a castle at dusk", int64(gs[1].Seed), 0.5
+	s.SubmitToGroup(jn2, group, 1)
+	e = rec.waitFinal(t, 1)[0]
+	if e.Generations[0].GroupID != group || e.Generations[0].GroupIndex != 1 || e.Generations[0].Seed != gs[1].Seed {
 		t.Fatalf("re-run %+v", e.Generations[0])
 	}
-	if _, err := s.Compare(context.Background(), Request{}, Request{}); err == nil {
-		t.Fatal("empty prompt compare: no error")
+	if _, err := s.Compare(CompareRequest{}); err == nil || !strings.Contains(err.Error(), "prompt is empty") {
+		t.Fatalf("empty prompt compare: %v", err)
 	}
 }
 
-func TestStudioRunWaitsForTheResult(t *testing.T) {
-	s := newTestStudio(t, &fakeEngine{}, openLibrary(t), "")
+// TestStudioAndDirectCallsRecordTheSame: the GUI's queue and the CLI reach
+// the same use cases, so the same request stores the same row either way —
+// with the whole request, and a failure recorded too.
+func TestStudioAndDirectCallsRecordTheSame(t *testing.T) {
+	ctx := context.Background()
+	gui, cli := openLibrary(t), openLibrary(t)
+	s := newTestStudio(t, &fakeEngine{}, gui, "")
+	rec := recordEvents(s)
 	s.Start()
-	e, err := s.Run(context.Background(), sdxlReq("sync", 5))
-	if err != nil || e.Kind != EventDone || len(e.Generations) != 1 || e.Generations[0].Seed != 5 {
-		t.Fatalf("%v %v", e, err)
-	}
-	bad := sdxlReq("bad", 5)
+	req := sdxlReq("one path", 77)
+	bad := sdxlReq("broken model", 78)
 	bad.ModelDir = "broken"
-	if _, err := s.Run(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "load unet") {
-		t.Fatalf("Run broken: %v", err)
+	s.Submit(req)
+	s.Submit(bad)
+	rec.waitFinal(t, 2)
+	settings := s.Settings()
+	if _, err := Generate(ctx, &fakeEngine{}, settings.Apply(req), RecordOptions{Library: cli}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Generate(ctx, &fakeEngine{}, settings.Apply(bad), RecordOptions{Library: cli}, nil); err == nil {
+		t.Fatal("broken model: no error")
+	}
+	rows := func(lib *gallery.Store) []gallery.Generation {
+		p, err := lib.List(ctx, gallery.Query{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []gallery.Generation
+		for _, it := range p.Items {
+			g, err := lib.Get(ctx, it.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, g)
+		}
+		return out
+	}
+	a, b := rows(gui), rows(cli)
+	if len(a) != 2 || len(b) != 2 {
+		t.Fatalf("rows: GUI %d, CLI %d; want 2 each (one failed)", len(a), len(b))
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		delete(x.Params, "job_id")
+		if x.Prompt != y.Prompt || x.Seed != y.Seed || x.Status != y.Status || x.Error != y.Error || x.Width != y.Width ||
+			fmt.Sprint(x.Params) != fmt.Sprint(y.Params) {
+			t.Errorf("row %d differs:\nGUI %+v\nCLI %+v", i, x, y)
+		}
+		if _, ok := y.Params["request"]; !ok {
+			t.Errorf("row %d has no request", i)
+		}
 	}
 }

@@ -273,23 +273,15 @@ func Sweep(ctx context.Context, eng Engine, lib Library, req SweepRequest, progr
 				progress(SweepProgress{Cell: i, Cells: len(req.Plan.Points), Point: pt, Progress: p})
 			}
 		}
-		c.Result, c.Err = eng.Generate(ctx, r, report)
-		if c.Err == nil && len(c.Result.Images) == 0 {
-			c.Err = errors.New("the engine returned no image")
+		gen, err := Generate(ctx, eng, r, RecordOptions{Library: lib, AppVersion: req.AppVersion, GroupID: g.ID, GroupIndex: i}, report)
+		c.Result, c.Err = gen.Result, err
+		if len(gen.Generations) > 0 {
+			c.Generation = gen.Generations[0]
 		}
-		if c.Err == nil {
-			c.Image = c.Result.Images[0]
-		}
-		c.Generation = groupGeneration(r, c.Result, c.Image, g.ID, i, req.AppVersion)
-		if c.Err != nil {
-			c.Generation.Status, c.Generation.Error = gallery.StatusFailed, c.Err.Error()
-			errs = append(errs, fmt.Errorf("%s: %w", pt, c.Err))
-		}
-		saved, err := lib.Save(context.WithoutCancel(ctx), gallery.SaveRequest{Generation: c.Generation, Image: c.Image})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: save to the library: %w", pt, err))
+			errs = append(errs, fmt.Errorf("%s: %w", pt, err))
 		} else {
-			c.Generation = saved
+			c.Image = c.Result.Images[0]
 		}
 		out.Cells = append(out.Cells, c)
 	}

@@ -1,6 +1,8 @@
 package gallery
 
 import (
+	"diptych/engine/scheduler"
+
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -38,7 +40,7 @@ func (s *Store) seedSynthetic(ctx context.Context, n int) error {
 	r := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	models := []string{"sdxl-base-1.0", "janus-pro-7b", "juggernaut-xl-9", "sdxl-turbo"}
-	schedulers := []string{"euler", "euler_a", "heun", "ddim", "dpmpp_2m", "dpmpp_2m_karras", "unipc"}
+	schedulers := scheduler.Names()
 	sizes := [][2]int{{1024, 1024}, {832, 1216}, {1216, 832}, {384, 384}, {768, 768}}
 	timings, _ := json.Marshal([]StageTiming{{"text_encoder", 40 * time.Millisecond}, {"unet", 3 * time.Second}, {"vae_decode", 250 * time.Millisecond}})
 	const batch = 5000

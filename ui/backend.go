@@ -1,55 +1,38 @@
 // Package ui builds Diptych's Fyne views. It never imports fyne.io/fyne/v2/app
 // (ui/desktop does), so views test headless with CGO_ENABLED=0, and it never
 // calls ONNX Runtime: everything goes through a Backend, which ui/desktop
-// implements with app.Studio and the gallery, and tests fake.
-//
-// The request, job, event and settings types are app's own, from the
-// cgo-free package app/api; the aliases below keep the views readable.
+// implements with app.Studio, the gallery and app/local's engine, and tests
+// fake. The request, job, event and settings types are package app's own.
 package ui
 
 import (
 	"context"
 	"time"
 
-	"diptych/app/api"
+	"diptych/app"
 	"diptych/gallery"
 )
 
-// Model kinds as models.Detect names them.
+// Model kinds and engine names, untyped so that they compare with
+// ModelInfo.Kind, Request.Model and gallery's Engine string alike.
 const (
-	KindSDXLBase    = "sdxl-base"
-	KindSDXLRefiner = "sdxl-refiner"
-	KindJanus       = "janus"
+	KindSDXLBase    = app.KindSDXLBase
+	KindSDXLRefiner = app.KindSDXLRefiner
+	KindJanus       = app.KindJanus
+	EngineSDXL      = "sdxl"  // app.ModelSDXL (TestEngineNames checks)
+	EngineJanus     = "janus" // app.ModelJanus
 )
 
-// Engine names: the values of api.ModelSDXL and api.ModelJanus, untyped so
-// that they compare both with Request.Model and with gallery's Engine string.
-const (
-	EngineSDXL  = "sdxl"
-	EngineJanus = "janus"
-)
-
-// The app types the views use most, by their short names; the rest (job
-// states, event kinds, ComparePair) are written api.X.
+// The app types the views use most, by their short names.
 type (
-	Request  = api.Request
-	Progress = api.Progress
-	JobID    = api.JobID
-	Job      = api.Job
-	Event    = api.Event
-	Settings = api.Settings
+	Request   = app.Request
+	Progress  = app.Progress
+	JobID     = app.JobID
+	Job       = app.Job
+	Event     = app.Event
+	Settings  = app.Settings
+	ModelInfo = app.ModelInfo
 )
-
-// ModelInfo is an installed model folder.
-type ModelInfo struct {
-	Name    string // folder or registry name
-	Kind    string // KindSDXLBase, KindSDXLRefiner, KindJanus
-	Params  string // "1B"/"7B" for Janus when known
-	Dir     string
-	SizeMB  int64
-	Demo    bool   // a tiny random model that produces noise
-	Problem string // why the folder is not usable ("" when it is)
-}
 
 // CatalogModel is a known model the Models view offers to download.
 type CatalogModel struct {
@@ -82,13 +65,20 @@ type Diagnosis struct {
 	OnCPU  bool   // generations will run on the CPU
 	Reason string // why, in plain words (from the doctor)
 	Report string // the full doctor report as text
+	// Restart says why the settings differ from what the running engine
+	// uses (a new runtime library takes effect after a restart); "" when
+	// they agree.
+	Restart string
 }
 
 // Jobs is the generation queue (app.Studio).
 type Jobs interface {
 	Submit(req Request) JobID
 	SubmitToGroup(req Request, groupID int64, index int) JobID
-	Compare(ctx context.Context, sdxl, janus Request) (api.ComparePair, error)
+	// Compare queues app.Compare as one job (see app.Studio.Compare).
+	Compare(req app.CompareRequest) (JobID, error)
+	// Refine queues app.Refine: a stored Janus image refined by SDXL.
+	Refine(req app.RefineRequest) (JobID, error)
 	Cancel(id JobID) bool
 	Remove(id JobID) error
 	Move(id JobID, pos int) error
@@ -128,6 +118,9 @@ type System interface {
 	Settings() Settings
 	SaveSettings(s Settings) error
 	Diagnose(ctx context.Context) Diagnosis
+	// UnloadModels frees the models the engine keeps loaded between runs
+	// (not one that is running), returning how many and their size in MB.
+	UnloadModels() (int, int64)
 }
 
 // Backend is everything the views need.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/disintegration/imaging"
 
-	"diptych/app/api"
+	"diptych/app"
 	"diptych/gallery"
 )
 
@@ -57,6 +57,8 @@ type CompareView struct {
 
 	Sides   [2]*compareSide // shown left, right
 	groupID int64
+	// job is the compare job (app.Studio.Compare) whose sides are shown.
+	job     JobID
 	swapped bool
 	models  map[string]ModelInfo
 
@@ -189,23 +191,28 @@ func (v *CompareView) run() {
 		return
 	}
 	base := v.u.Studio
-	sreq := Request{Model: EngineSDXL, ModelDir: sd.Dir, Prompt: prompt, Negative: strings.TrimSpace(v.Negative.Text), Seed: seed,
+	sreq := Request{Model: app.ModelSDXL, ModelDir: sd.Dir, Prompt: prompt, Negative: strings.TrimSpace(v.Negative.Text), Seed: seed,
 		Width: int(base.Width.Value), Height: int(base.Height.Value), Steps: int(v.sdxlSide().Knob.Value),
 		Scheduler: base.Scheduler.Selected, Guidance: round2(base.Guidance.Value), Device: deviceValue(base.Device.Selected)}
-	jreq := Request{Model: EngineJanus, ModelDir: jn.Dir, CFG: round2(base.CFG.Value), Temperature: round2(v.janusSide().Knob.Value), Images: 1,
+	jreq := Request{Model: app.ModelJanus, ModelDir: jn.Dir, CFG: round2(base.CFG.Value), Temperature: round2(v.janusSide().Knob.Value), Images: 1,
 		Device: sreq.Device}
 	go func() {
-		pair, err := v.u.b.Compare(v.u.ctx, sreq, jreq)
+		id, err := v.u.b.Compare(app.CompareRequest{SDXL: sreq, Janus: jreq})
 		v.u.do(func() {
 			if err != nil {
 				v.u.showError(err)
 				return
 			}
-			v.groupID = pair.GroupID
-			v.swapped = false
-			for i, id := range []JobID{pair.SDXL, pair.Janus} {
-				s := v.Sides[i]
-				s.job, s.gen, s.img = id, nil, nil
+			v.job, v.groupID = id, 0
+			if v.swapped {
+				v.swap()
+			}
+			for i, s := range v.Sides {
+				s.job, s.gen, s.img = "", nil, nil
+				s.req = sreq
+				if i == 1 {
+					s.req = jreq
+				}
 				s.Image.Image = nil
 				s.Image.Refresh()
 				s.Info.SetText("")
@@ -230,51 +237,118 @@ func (v *CompareView) side(id JobID) *compareSide {
 }
 
 func (v *CompareView) onEvent(e Event) {
+	if e.Job.ID == v.job && v.job != "" {
+		v.onCompareEvent(e)
+		return
+	}
 	s := v.side(e.Job.ID)
 	if s == nil {
 		return
 	}
 	switch e.Kind {
-	case api.EventStarted:
+	case app.EventStarted:
 		s.req = e.Job.Request
 		s.Status.SetText("Running…")
-	case api.EventProgress:
-		s.Status.SetText(progressText(e.Progress))
-		if e.Progress.Preview != nil {
-			s.Image.Image = e.Progress.Preview
-			s.Image.Refresh()
-		}
-	case api.EventDone:
+	case app.EventProgress:
+		v.showProgress(s, e.Progress)
+	case app.EventDone:
 		s.req = e.Job.Request
 		s.Rerun.Enable()
 		if len(e.Generations) > 0 {
-			g := e.Generations[0]
-			s.gen = &g
-			s.Status.SetText("Done")
-			s.Info.SetText(sideInfo(g))
-			if g.Image != nil {
-				path := v.u.b.Path(g.Image.Path)
-				go func() {
-					img, err := loadImage(path)
-					v.u.do(func() {
-						if err != nil {
-							s.Status.SetText(err.Error())
-							return
-						}
-						s.img = img
-						s.Image.Image = img
-						s.Image.Refresh()
-						v.composite()
-					})
-				}()
-			}
+			v.showSide(s, e.Generations[0])
 		}
-		v.updateButtons()
-	case api.EventFailed, api.EventCancelled:
+	case app.EventFailed, app.EventCancelled:
 		s.req = e.Job.Request
 		s.Status.SetText(string(e.Job.State) + ": " + e.Err)
 		s.Rerun.Enable()
 	}
+}
+
+// onCompareEvent follows the compare job: progress and stored rows say which
+// side (0 SDXL, 1 Janus-Pro) they are about.
+func (v *CompareView) onCompareEvent(e Event) {
+	sideAt := func(i int) *compareSide {
+		if i < 0 || i > 1 {
+			return nil
+		}
+		if v.swapped {
+			i ^= 1
+		}
+		return v.Sides[i]
+	}
+	if c := e.Job.Compare; c != nil {
+		sideAt(0).req, sideAt(1).req = c.SDXL, c.Janus // as prepared: one prompt, one seed
+	}
+	switch e.Kind {
+	case app.EventStarted:
+		sideAt(0).Status.SetText("Running…")
+		sideAt(1).Status.SetText("Waiting for SDXL…")
+	case app.EventProgress:
+		if s := sideAt(e.Side); s != nil {
+			v.showProgress(s, e.Progress)
+		}
+	case app.EventSideDone:
+		if s := sideAt(e.Side); s != nil && len(e.Generations) > 0 {
+			v.groupID = e.Generations[0].GroupID
+			v.showSide(s, e.Generations[0])
+		}
+	case app.EventDone, app.EventFailed, app.EventCancelled:
+		for i, g := range e.Generations {
+			if g.GroupID != 0 {
+				v.groupID = g.GroupID
+			}
+			if s := sideAt(g.GroupIndex); s != nil && i < 2 {
+				v.showSide(s, g)
+			}
+		}
+		for i := range 2 {
+			s := sideAt(i)
+			s.Rerun.Enable()
+			if s.gen == nil && e.Kind != app.EventDone {
+				s.Status.SetText(string(e.Job.State) + ": " + e.Err)
+			}
+		}
+		v.updateButtons()
+	}
+}
+
+func (v *CompareView) showProgress(s *compareSide, p Progress) {
+	s.Status.SetText(progressText(p))
+	if p.Preview != nil {
+		s.Image.Image = p.Preview
+		s.Image.Refresh()
+	}
+}
+
+// showSide shows a stored row on s: its settings, or why it failed, and its
+// image loaded off the UI goroutine.
+func (v *CompareView) showSide(s *compareSide, g gallery.Generation) {
+	s.gen = &g
+	if g.Status == gallery.StatusFailed {
+		s.Status.SetText("Failed: " + g.Error)
+		s.Info.SetText("")
+		v.updateButtons()
+		return
+	}
+	s.Status.SetText("Done")
+	s.Info.SetText(sideInfo(g))
+	if g.Image != nil {
+		path := v.u.b.Path(g.Image.Path)
+		go func() {
+			img, err := loadImage(path)
+			v.u.do(func() {
+				if err != nil {
+					s.Status.SetText(err.Error())
+					return
+				}
+				s.img = img
+				s.Image.Image = img
+				s.Image.Refresh()
+				v.composite()
+			})
+		}()
+	}
+	v.updateButtons()
 }
 
 func sideInfo(g gallery.Generation) string {
@@ -302,7 +376,7 @@ func sideInfo(g gallery.Generation) string {
 func (v *CompareView) updateButtons() {
 	var jn *compareSide
 	for _, s := range v.Sides {
-		if s.req.Model == EngineJanus {
+		if s.req.Model == app.ModelJanus {
 			jn = s
 		}
 	}
@@ -321,7 +395,7 @@ func (v *CompareView) rerun(s *compareSide) {
 	}
 	r := s.req
 	index := 0
-	if r.Model == EngineJanus {
+	if r.Model == app.ModelJanus {
 		r.Temperature = round2(s.Knob.Value)
 		index = 1
 	} else {
@@ -387,28 +461,36 @@ func Composite(a, b image.Image, frac float64) image.Image {
 	return out
 }
 
-// sendToRefine queues an SDXL image-to-image run on the Janus image.
+// sendToRefine queues "Janus draft → SDXL refine" of the Janus image
+// (app.Refine, the same hybrid side `diptych compare --hybrid` runs, at the
+// same default strength), stored in the pair's group as its third image.
 func (v *CompareView) sendToRefine() {
 	var jn, sd *compareSide
 	for _, s := range v.Sides {
-		if s.req.Model == EngineJanus {
+		if s.req.Model == app.ModelJanus {
 			jn = s
 		} else {
 			sd = s
 		}
 	}
-	if jn == nil || jn.gen == nil || jn.gen.Image == nil || sd == nil {
+	if jn == nil || jn.gen == nil || jn.gen.Image == nil || jn.gen.Status == gallery.StatusFailed || sd == nil {
 		return
 	}
 	r := sd.req
 	if r.Prompt == "" {
 		r = v.u.Studio.requestOrZero()
 	}
-	r.InitImage = v.u.b.Path(jn.gen.Image.Path)
-	r.Strength = round2(v.u.Studio.Strength.Value)
-	r.Seed = int64(jn.gen.Seed)
-	v.u.b.SubmitToGroup(r, v.groupID, 2)
-	v.u.setStatus("Janus image sent to SDXL for refining")
+	r.InitImage, r.Strength = "", 0
+	go func() {
+		_, err := v.u.b.Refine(app.RefineRequest{DraftID: jn.gen.ID, SDXL: r})
+		v.u.do(func() {
+			if err != nil {
+				v.u.showError(err)
+				return
+			}
+			v.u.setStatus("Janus image sent to SDXL for refining (hybrid, strength 0.5)")
+		})
+	}()
 }
 
 func (v *CompareView) savePair() {

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"diptych/app/api"
+	"diptych/app"
 	"diptych/gallery"
 )
 
@@ -51,6 +51,8 @@ type fakeBackend struct {
 	diag     Diagnosis
 	demoDirs []string
 	groups   int64
+	refines  []app.RefineRequest
+	unloads  int
 	lists    int // List calls
 	catalog  []CatalogModel
 	// download fakes Download (nil: the model appears at once).
@@ -163,38 +165,65 @@ func (f *fakeBackend) worker() {
 		}
 		j := f.queue[0]
 		f.queue = f.queue[1:]
-		j.State = api.JobRunning
+		j.State = app.JobRunning
 		ctx, cancel := context.WithCancel(f.ctx)
 		f.running, f.cancel = j, cancel
-		f.requests = append(f.requests, j.Request)
 		snap := *j
 		f.mu.Unlock()
-		f.emit(Event{Kind: api.EventStarted, Job: snap})
+		f.emit(Event{Kind: app.EventStarted, Job: snap})
 		f.deliver.Unlock()
 
-		img, err := f.engine(ctx, j.Request, func(p Progress) {
-			f.deliver.Lock()
-			f.emit(Event{Kind: api.EventProgress, Job: snap, Progress: p})
-			f.deliver.Unlock()
-		})
+		// A compare job runs both sides as app.Compare does: one group,
+		// each stored side announced, every row in the final event.
+		sides := []*Job{j}
+		if j.Kind == app.JobCompare {
+			f.mu.Lock()
+			f.groups++
+			j.GroupID = f.groups
+			f.mu.Unlock()
+			sd, jn := *j, *j
+			sd.Request, jn.Request, jn.GroupIndex = j.Compare.SDXL, j.Compare.Janus, 1
+			sides = []*Job{&sd, &jn}
+		}
 		var ev Event
-		switch {
-		case ctx.Err() != nil:
-			ev = Event{Kind: api.EventCancelled, Err: "cancelled"}
-		case err != nil:
-			ev = Event{Kind: api.EventFailed, Err: err.Error()}
-		default:
-			g, serr := f.save(j, img)
-			if serr != nil {
-				ev = Event{Kind: api.EventFailed, Err: "save image 1 of 1 to the library: " + serr.Error()}
-			} else {
-				ev = Event{Kind: api.EventDone, Generations: []gallery.Generation{g}}
+		var gens []gallery.Generation
+		for i, side := range sides {
+			f.mu.Lock()
+			f.requests = append(f.requests, side.Request)
+			f.mu.Unlock()
+			img, err := f.engine(ctx, side.Request, func(p Progress) {
+				f.deliver.Lock()
+				f.emit(Event{Kind: app.EventProgress, Job: snap, Side: i, Progress: p})
+				f.deliver.Unlock()
+			})
+			switch {
+			case ctx.Err() != nil:
+				ev = Event{Kind: app.EventCancelled, Err: "cancelled"}
+			case err != nil:
+				ev = Event{Kind: app.EventFailed, Err: err.Error()}
+			default:
+				g, serr := f.save(side, img)
+				if serr != nil {
+					ev = Event{Kind: app.EventFailed, Err: "save image 1 of 1 to the library: " + serr.Error()}
+				} else {
+					gens = append(gens, g)
+					ev = Event{Kind: app.EventDone}
+					if len(sides) > 1 {
+						f.deliver.Lock()
+						f.emit(Event{Kind: app.EventSideDone, Job: snap, Side: i, Generations: []gallery.Generation{g}})
+						f.deliver.Unlock()
+					}
+				}
+			}
+			if ev.Kind != app.EventDone {
+				break
 			}
 		}
+		ev.Generations = gens
 		cancel()
 		f.deliver.Lock() // lock order: deliver, then mu
 		f.mu.Lock()
-		j.State = map[api.EventKind]api.JobState{api.EventCancelled: api.JobCancelled, api.EventFailed: api.JobFailed, api.EventDone: api.JobDone}[ev.Kind]
+		j.State = map[app.EventKind]app.JobState{app.EventCancelled: app.JobCancelled, app.EventFailed: app.JobFailed, app.EventDone: app.JobDone}[ev.Kind]
 		j.Error = ev.Err
 		for _, g := range ev.Generations {
 			j.Generations = append(j.Generations, g.ID)
@@ -246,15 +275,19 @@ func (f *fakeBackend) save(j *Job, img image.Image) (gallery.Generation, error) 
 func (f *fakeBackend) Submit(r Request) JobID { return f.SubmitToGroup(r, 0, 0) }
 
 func (f *fakeBackend) SubmitToGroup(r Request, group int64, index int) JobID {
+	return f.enqueue(&Job{Request: r, GroupID: group, GroupIndex: index})
+}
+
+func (f *fakeBackend) enqueue(j *Job) JobID {
 	f.deliver.Lock()
 	defer f.deliver.Unlock()
 	f.mu.Lock()
 	f.seq++
-	j := &Job{ID: JobID(fmt.Sprintf("job-%d", f.seq)), Request: r, State: api.JobQueued, GroupID: group, GroupIndex: index}
+	j.ID, j.State = JobID(fmt.Sprintf("job-%d", f.seq)), app.JobQueued
 	f.queue = append(f.queue, j)
 	snap := *j
 	f.mu.Unlock()
-	f.emit(Event{Kind: api.EventQueued, Job: snap})
+	f.emit(Event{Kind: app.EventQueued, Job: snap})
 	select {
 	case f.wake <- struct{}{}:
 	default:
@@ -262,16 +295,29 @@ func (f *fakeBackend) SubmitToGroup(r Request, group int64, index int) JobID {
 	return snap.ID
 }
 
-func (f *fakeBackend) Compare(ctx context.Context, sd, jn Request) (api.ComparePair, error) {
-	if sd.Seed < 0 {
-		sd.Seed = 777
+func (f *fakeBackend) Compare(req app.CompareRequest) (JobID, error) {
+	if req.SDXL.Seed < 0 {
+		req.SDXL.Seed = 777
 	}
-	jn.Prompt, jn.Negative, jn.Seed = sd.Prompt, sd.Negative, sd.Seed
+	req, err := req.Prepare()
+	if err != nil {
+		return "", err
+	}
+	return f.enqueue(&Job{Kind: app.JobCompare, Request: req.SDXL, Compare: &req}), nil
+}
+
+func (f *fakeBackend) Refine(req app.RefineRequest) (JobID, error) {
 	f.mu.Lock()
-	f.groups++
-	g := f.groups
+	f.refines = append(f.refines, req)
 	f.mu.Unlock()
-	return api.ComparePair{GroupID: g, SDXL: f.SubmitToGroup(sd, g, 0), Janus: f.SubmitToGroup(jn, g, 1)}, nil
+	return "refine-1", nil
+}
+
+func (f *fakeBackend) UnloadModels() (int, int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unloads++
+	return 2, 7 << 10
 }
 
 func (f *fakeBackend) Cancel(id JobID) bool {

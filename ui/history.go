@@ -18,7 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"diptych/app/api"
+	"diptych/app"
 	"diptych/gallery"
 )
 
@@ -544,7 +544,7 @@ func (v *HistoryView) undo() {
 
 // onEvent refreshes the grid when a job saved images.
 func (v *HistoryView) onEvent(e Event) {
-	if e.Kind == api.EventDone && len(e.Generations) > 0 {
+	if e.Kind == app.EventDone && len(e.Generations) > 0 {
 		v.Reload()
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -20,7 +19,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"diptych/app/api"
+	"diptych/app"
 	"diptych/gallery"
 )
 
@@ -43,9 +42,6 @@ var SDXLAspects = []Aspect{
 	{"12:5 cinema", 1536, 640},
 	{"5:12 banner", 640, 1536},
 }
-
-// Schedulers are the SDXL samplers the engine offers.
-var Schedulers = []string{"euler", "euler_a", "heun", "ddim", "dpmpp_2m", "dpmpp_2m_karras", "unipc"}
 
 var devices = []struct{ label, value string }{{"Auto", "auto"}, {"GPU (CUDA)", "cuda"}, {"CPU", "cpu"}}
 
@@ -155,7 +151,7 @@ func newStudioView(u *UI) *StudioView {
 	}
 	v.Steps, sl = newSlider(1, 100, 1, 30, func(f float64) string { return fmt.Sprintf("%d steps", int(f)) })
 	v.Guidance, gl = newSlider(0, 20, 0.5, 5, func(f float64) string { return fmt.Sprintf("CFG %.1f", f) })
-	v.Scheduler = widget.NewSelect(Schedulers, nil)
+	v.Scheduler = widget.NewSelect(app.Schedulers(), nil)
 	v.Scheduler.SetSelected("euler_a")
 
 	v.Seed = widget.NewEntry()
@@ -168,7 +164,7 @@ func newStudioView(u *UI) *StudioView {
 	}
 	v.SeedLock = widget.NewCheck("Lock", nil)
 	v.RandomSeed = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() {
-		v.Seed.SetText(strconv.FormatInt(rand.Int64N(1<<32), 10))
+		v.Seed.SetText(strconv.FormatInt(app.RandomSeed(), 10))
 		v.SeedLock.SetChecked(true)
 	})
 	v.CopySeed = widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() {
@@ -461,7 +457,7 @@ func (v *StudioView) Apply(r Request) {
 		v.syncAspect()
 		setIf(v.Steps, float64(r.Steps))
 		setIf(v.Guidance, r.Guidance)
-		if slices.Contains(Schedulers, r.Scheduler) {
+		if slices.Contains(app.Schedulers(), r.Scheduler) {
 			v.Scheduler.SetSelected(r.Scheduler)
 		}
 		v.Refiner.SetChecked(r.RefinerDir != "")
@@ -492,7 +488,7 @@ func RequestFromGeneration(g gallery.Generation) Request {
 		}
 	}
 	if r.Prompt == "" {
-		r = Request{Model: api.Model(g.Engine), Prompt: g.Prompt, Negative: g.NegativePrompt, Width: g.Width, Height: g.Height,
+		r = Request{Model: app.Model(g.Engine), Prompt: g.Prompt, Negative: g.NegativePrompt, Width: g.Width, Height: g.Height,
 			Steps: g.Steps, Scheduler: g.Scheduler, Guidance: g.Guidance, Temperature: g.Temperature}
 		if g.Engine == EngineJanus {
 			r.CFG, r.Guidance = g.Guidance, 0
@@ -527,7 +523,7 @@ func (v *StudioView) cancel() {
 // onEvent applies a job event (on the UI goroutine).
 func (v *StudioView) onEvent(e Event) {
 	switch e.Kind {
-	case api.EventProgress:
+	case app.EventProgress:
 		p := e.Progress
 		if p.Total > 0 {
 			v.Progress.SetValue(float64(p.Step) / float64(p.Total))
@@ -537,18 +533,18 @@ func (v *StudioView) onEvent(e Event) {
 			v.showImage(p.Preview)
 		}
 		return
-	case api.EventStarted:
+	case app.EventStarted:
 		v.running = e.Job.ID
 		v.Cancel.Enable()
 		v.Progress.SetValue(0)
 		v.ProgressText.SetText("Starting " + shorten(e.Job.Request.Prompt, 40) + "…")
-	case api.EventDone, api.EventFailed, api.EventCancelled:
+	case app.EventDone, app.EventFailed, app.EventCancelled:
 		if e.Job.ID == v.running {
 			v.running = ""
 			v.Cancel.Disable()
 		}
 		switch e.Kind {
-		case api.EventDone:
+		case app.EventDone:
 			v.Progress.SetValue(1)
 			v.ProgressText.SetText("Done")
 			if len(e.Generations) > 0 {
@@ -560,9 +556,9 @@ func (v *StudioView) onEvent(e Event) {
 				}
 				v.loadResult(g)
 			}
-		case api.EventFailed:
+		case app.EventFailed:
 			v.ProgressText.SetText("Failed: " + e.Err)
-		case api.EventCancelled:
+		case app.EventCancelled:
 			v.Progress.SetValue(0)
 			v.ProgressText.SetText("Cancelled")
 		}
@@ -620,14 +616,14 @@ func (v *StudioView) updateQueueRow(i widget.ListItemID, o fyne.CanvasObject) {
 	btns := c.Objects[1].(*fyne.Container).Objects
 	up, down, rm := btns[0].(*widget.Button), btns[1].(*widget.Button), btns[2].(*widget.Button)
 	text := fmt.Sprintf("%s · %s · %s", j.State, j.Request.Model, shorten(j.Request.Prompt, 60))
-	if j.Error != "" && j.State == api.JobFailed {
+	if j.Error != "" && j.State == app.JobFailed {
 		text += " — " + j.Error
 	}
 	l.SetText(text)
-	queued := j.State == api.JobQueued
+	queued := j.State == app.JobQueued
 	pos := 0
 	for _, q := range v.jobs[:i] {
-		if q.State == api.JobQueued {
+		if q.State == app.JobQueued {
 			pos++
 		}
 	}
@@ -640,7 +636,7 @@ func (v *StudioView) updateQueueRow(i widget.ListItemID, o fyne.CanvasObject) {
 		up.Disable()
 		down.Disable()
 	}
-	if j.State == api.JobRunning {
+	if j.State == app.JobRunning {
 		rm.SetIcon(theme.MediaStopIcon())
 		rm.OnTapped = func() { v.u.b.Cancel(j.ID) }
 	} else {

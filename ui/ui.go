@@ -17,7 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"diptych/app/api"
+	"diptych/app"
 	"diptych/gallery"
 )
 
@@ -202,20 +202,20 @@ func (u *UI) clipboard() fyne.Clipboard {
 // handle applies a backend event on the UI goroutine.
 func (u *UI) handle(e Event) {
 	switch e.Kind {
-	case api.EventWarning:
+	case app.EventWarning:
 		u.setStatus("Warning: " + e.Err)
 		return
-	case api.EventFailed:
+	case app.EventFailed:
 		u.setStatus("Failed: " + e.Err)
-	case api.EventDone:
+	case app.EventDone:
 		u.setStatus("Done: " + shorten(e.Job.Request.Prompt, 50))
 		u.Studio.loadRecent(u.ctx)
-	case api.EventCancelled:
+	case app.EventCancelled:
 		u.setStatus("Cancelled")
 	}
 	u.Studio.onEvent(e)
 	u.Compare.onEvent(e)
-	if e.Kind != api.EventProgress {
+	if e.Kind != app.EventProgress {
 		u.History.onEvent(e)
 	}
 }
@@ -258,7 +258,7 @@ func (u *UI) work(fn func() error, done func()) {
 // Running is the id of the running job ("" if none).
 func (u *UI) Running() JobID {
 	for _, j := range u.b.Jobs() {
-		if j.State == api.JobRunning {
+		if j.State == app.JobRunning {
 			return j.ID
 		}
 	}

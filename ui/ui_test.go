@@ -19,7 +19,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"diptych/app/api"
+	"diptych/app"
 	"diptych/gallery"
 )
 
@@ -154,11 +154,11 @@ func TestHistorySearchAndReuseSettings(t *testing.T) {
 	s.SeedLock.SetChecked(true)
 	s.Seed.SetText("4242")
 	h.generate(t, "a lighthouse at dusk")
-	h.waitFor(t, "first result", func() bool { return len(f.Jobs()) == 1 && f.Jobs()[0].State == api.JobDone })
+	h.waitFor(t, "first result", func() bool { return len(f.Jobs()) == 1 && f.Jobs()[0].State == app.JobDone })
 	s.Steps.SetValue(30)
 	s.SeedLock.SetChecked(false)
 	h.generate(t, "a ramen shop in rain")
-	h.waitFor(t, "second result", func() bool { return len(f.Jobs()) == 2 && f.Jobs()[1].State == api.JobDone })
+	h.waitFor(t, "second result", func() bool { return len(f.Jobs()) == 2 && f.Jobs()[1].State == app.JobDone })
 
 	hv := h.u.History
 	h.u.Tabs.SelectIndex(2)
@@ -259,7 +259,7 @@ func TestQueueTwoJobsMoveAndRemove(t *testing.T) {
 	h.generate(t, "third")
 	h.waitFor(t, "three in the queue list", func() bool { return s.Queue.Length() == 3 })
 	jobs := s.jobs
-	if jobs[0].State != api.JobRunning || jobs[1].State != api.JobQueued || jobs[2].State != api.JobQueued {
+	if jobs[0].State != app.JobRunning || jobs[1].State != app.JobQueued || jobs[2].State != app.JobQueued {
 		t.Fatalf("states %v %v %v", jobs[0].State, jobs[1].State, jobs[2].State)
 	}
 	s.move(jobs[2].ID, 0) // third runs next
@@ -273,7 +273,7 @@ func TestQueueTwoJobsMoveAndRemove(t *testing.T) {
 	close(gate)
 	h.waitFor(t, "both done", func() bool {
 		j := f.Jobs()
-		return len(j) == 2 && j[0].State == api.JobDone && j[1].State == api.JobDone
+		return len(j) == 2 && j[0].State == app.JobDone && j[1].State == app.JobDone
 	})
 	got := []string{}
 	for _, r := range f.requestsSeen() {
@@ -336,7 +336,7 @@ func TestModelFailingMidQueue(t *testing.T) {
 		return len(j) == 2 && j[0].State.Finished() && j[1].State.Finished()
 	})
 	j := f.Jobs()
-	if j[0].State != api.JobFailed || !strings.Contains(j[0].Error, "load unet /models/broken") || j[1].State != api.JobDone {
+	if j[0].State != app.JobFailed || !strings.Contains(j[0].Error, "load unet /models/broken") || j[1].State != app.JobDone {
 		t.Fatalf("jobs %+v", j)
 	}
 	h.waitFor(t, "queue rows", func() bool { return s.Queue.Length() == 2 })
@@ -480,7 +480,7 @@ func TestClosingDuringARunAsksThenCancels(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("did not quit after Yes")
 	}
-	h.waitFor(t, "the job cancelled", func() bool { j := f.Jobs(); return len(j) == 1 && j[0].State == api.JobCancelled })
+	h.waitFor(t, "the job cancelled", func() bool { j := f.Jobs(); return len(j) == 1 && j[0].State == app.JobCancelled })
 	_ = s
 }
 
@@ -546,12 +546,17 @@ func TestCompareSideBySide(t *testing.T) {
 	_ = q
 	h.waitFor(t, "re-run in the pair", func() bool {
 		j := f.Jobs()
-		return len(j) == 3 && j[2].GroupID == 1 && j[2].GroupIndex == 1
+		return len(j) == 2 && j[1].GroupID == 1 && j[1].GroupIndex == 1
 	})
+	// The refine is app.Refine of the stored Janus image, at the hybrid's
+	// default strength (not the Studio's img2img slider).
 	test.Tap(c.SendToRefine)
-	h.waitFor(t, "refine job", func() bool { return len(f.requestsSeen()) == 4 })
-	if r := f.requestsSeen()[3]; r.Model != EngineSDXL || !strings.HasSuffix(r.InitImage, ".png") {
-		t.Fatalf("refine %+v", r)
+	h.waitFor(t, "refine job", func() bool { f.mu.Lock(); defer f.mu.Unlock(); return len(f.refines) == 1 })
+	f.mu.Lock()
+	ref := f.refines[0]
+	f.mu.Unlock()
+	if ref.DraftID != jn.gen.ID || ref.SDXL.Model != EngineSDXL || ref.SDXL.InitImage != "" || ref.Strength != 0 || ref.SDXL.Prompt != "a glass whale" {
+		t.Fatalf("refine %+v (Janus row %d)", ref, jn.gen.ID)
 	}
 	dest := t.TempDir()
 	c.SavePairTo(dest)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"diptych/engine/imagefile"
 	"diptych/engine/rng"
 )
 
@@ -83,7 +84,7 @@ func (p *Pipeline) Describe(ctx context.Context, req DescribeRequest, onToken fu
 // DescribeDetail is Describe returning the token ids as well.
 func (p *Pipeline) DescribeDetail(ctx context.Context, req DescribeRequest, onToken func(string)) (DescribeResult, error) {
 	if req.Image == nil {
-		return DescribeResult{}, fmt.Errorf("%w: no image given", ErrBadImage)
+		return DescribeResult{}, fmt.Errorf("%w: no image given", imagefile.ErrBadImage)
 	}
 	if req.Temperature < 0 || req.TopP < 0 || req.TopP > 1 {
 		return DescribeResult{}, fmt.Errorf("temperature %g / top-p %g: want temperature >= 0 and top-p in [0, 1]", req.Temperature, req.TopP)

@@ -1,17 +1,15 @@
 package janus
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"diptych/engine/imagefile"
 )
 
 func TestTokenizerCases(t *testing.T) {
@@ -30,7 +28,7 @@ func TestTokenizerCases(t *testing.T) {
 
 func captionImage(t *testing.T) image.Image {
 	t.Helper()
-	img, err := LoadImage(filepath.Join(refsDir, "caption_input.png"))
+	img, err := imagefile.Load(filepath.Join(refsDir, "caption_input.png"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,15 +148,15 @@ func TestCaptionParity(t *testing.T) {
 func TestDescribeBadInput(t *testing.T) {
 	p := loadTiny(t, Options{})
 	ctx := context.Background()
-	if _, err := p.Describe(ctx, DescribeRequest{}, nil); !errors.Is(err, ErrBadImage) {
+	if _, err := p.Describe(ctx, DescribeRequest{}, nil); !errors.Is(err, imagefile.ErrBadImage) {
 		t.Errorf("no image: %v", err)
 	}
 	one := image.NewRGBA(image.Rect(0, 0, 1, 1))
-	if _, err := p.Describe(ctx, DescribeRequest{Image: one}, nil); !errors.Is(err, ErrBadImage) || !strings.Contains(err.Error(), "1×1") {
+	if _, err := p.Describe(ctx, DescribeRequest{Image: one}, nil); !errors.Is(err, imagefile.ErrBadImage) || !strings.Contains(err.Error(), "1×1") {
 		t.Errorf("1×1 image: %v", err)
 	}
-	huge := image.NewGray(image.Rect(0, 0, MaxImageSide+1, 2))
-	if _, err := p.Describe(ctx, DescribeRequest{Image: huge}, nil); !errors.Is(err, ErrBadImage) || !strings.Contains(err.Error(), "too large") {
+	huge := image.NewGray(image.Rect(0, 0, imagefile.MaxSide+1, 2))
+	if _, err := p.Describe(ctx, DescribeRequest{Image: huge}, nil); !errors.Is(err, imagefile.ErrBadImage) || !strings.Contains(err.Error(), "too large") {
 		t.Errorf("huge image: %v", err)
 	}
 	long := strings.Repeat("Why is the sky blue? ", 200)
@@ -177,51 +175,6 @@ func TestDescribeBadInput(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || n != 1 {
 		t.Errorf("cancel after the first token: err %v after %d tokens", err, n)
-	}
-}
-
-// pngHeader returns the signature and IHDR chunk of a w×h RGB PNG: enough
-// for image.DecodeConfig, without pixel data.
-func pngHeader(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	chunk := append([]byte("IHDR"), ihdr...)
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
-
-func TestDecodeImageBadInput(t *testing.T) {
-	cases := []struct {
-		name string
-		data []byte
-		want string
-	}{
-		{"text", []byte("hello, not an image"), "cannot decode"},
-		{"empty", nil, "cannot decode"},
-		{"huge", pngHeader(40000, 30000), "too large"},
-		{"tiny", pngHeader(1, 1), "1×1 is too small"},
-		{"truncated", pngHeader(64, 64), "damaged"},
-	}
-	for _, c := range cases {
-		_, err := DecodeImage(bytes.NewReader(c.data))
-		if !errors.Is(err, ErrBadImage) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: %v, want ErrBadImage mentioning %q", c.name, err, c.want)
-		}
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "broken.jpg")
-	os.WriteFile(path, []byte("\xff\xd8\xff\xe0 broken"), 0o644)
-	if _, err := LoadImage(path); !errors.Is(err, ErrBadImage) || !strings.Contains(err.Error(), path) {
-		t.Errorf("broken jpeg: %v", err)
-	}
-	if _, err := LoadImage(filepath.Join(dir, "missing.png")); err == nil || !strings.Contains(err.Error(), "missing.png") {
-		t.Errorf("missing file: %v", err)
 	}
 }
 

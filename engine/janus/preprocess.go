@@ -1,78 +1,13 @@
 package janus
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/gif"  // decoders for LoadImage
-	_ "image/jpeg" // decoders for LoadImage
-	_ "image/png"  // decoders for LoadImage
-	"io"
 	"math"
-	"os"
 
-	_ "golang.org/x/image/bmp"  // decoders for LoadImage
-	_ "golang.org/x/image/webp" // decoders for LoadImage
+	"diptych/engine/imagefile"
 )
-
-// Limits on input images for understanding.
-const (
-	// MinImageSide is the smallest width or height accepted.
-	MinImageSide = 2
-	// MaxImageSide is the largest width or height accepted.
-	MaxImageSide = 16384
-	// MaxImagePixels bounds width×height (decoding needs 4 bytes a pixel).
-	MaxImagePixels = 100_000_000
-)
-
-// ErrBadImage marks an input image that cannot be used.
-var ErrBadImage = errors.New("bad image")
-
-// LoadImage decodes a PNG, JPEG, GIF, BMP or WebP file, checking its size
-// from the header before decoding the pixels.
-func LoadImage(path string) (image.Image, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read image: %w", err)
-	}
-	img, err := DecodeImage(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", path, err)
-	}
-	return img, nil
-}
-
-// DecodeImage decodes an image from r (see LoadImage).
-func DecodeImage(r io.ReadSeeker) (image.Image, error) {
-	cfg, format, err := image.DecodeConfig(r)
-	if err != nil {
-		return nil, fmt.Errorf("%w: cannot decode it as PNG, JPEG, GIF, BMP or WebP: %v", ErrBadImage, err)
-	}
-	if err := checkSize(cfg.Width, cfg.Height); err != nil {
-		return nil, err
-	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	img, _, err := image.Decode(r)
-	if err != nil {
-		return nil, fmt.Errorf("%w: the %s data is damaged: %v", ErrBadImage, format, err)
-	}
-	return img, nil
-}
-
-func checkSize(w, h int) error {
-	switch {
-	case w < MinImageSide || h < MinImageSide:
-		return fmt.Errorf("%w: %d×%d is too small; both sides must be at least %d pixels", ErrBadImage, w, h, MinImageSide)
-	case w > MaxImageSide || h > MaxImageSide || int64(w)*int64(h) > MaxImagePixels:
-		return fmt.Errorf("%w: %d×%d is too large; at most %d pixels a side and %d megapixels", ErrBadImage, w, h,
-			MaxImageSide, MaxImagePixels/1_000_000)
-	}
-	return nil
-}
 
 // rgb is an 8-bit RGB image, row-major.
 type rgb struct {
@@ -211,7 +146,7 @@ func resizeBicubic(src rgb, w, h int) rgb {
 // CHW float32 [3,size,size].
 func (c modelConfig) preprocess(img image.Image, size int) ([]float32, error) {
 	b := img.Bounds()
-	if err := checkSize(b.Dx(), b.Dy()); err != nil {
+	if err := imagefile.CheckSize(b.Dx(), b.Dy()); err != nil {
 		return nil, err
 	}
 	src := toRGB(img)

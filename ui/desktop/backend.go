@@ -8,12 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 
 	"diptych/app"
+	"diptych/app/local"
 	"diptych/engine/models"
 	"diptych/gallery"
 	"diptych/ui"
@@ -48,6 +47,12 @@ type Backend struct {
 
 	mu       sync.Mutex
 	settings app.Settings
+	// engine is what runs the jobs; owned is true when the Backend built it
+	// (and so closes it).
+	engine app.Engine
+	owned  bool
+	// engineORTLib is the runtime library setting the engine was built with.
+	engineORTLib string
 }
 
 // NewBackend opens the library and builds the Studio (not started).
@@ -74,31 +79,49 @@ func NewBackend(ctx context.Context, o BackendOptions) (*Backend, error) {
 			return nil, err
 		}
 	}
-	eng := o.Engine
+	eng, owned := o.Engine, false
 	if eng == nil {
-		eng = app.NewLocalEngine(app.LocalOptions{Locate: app.LocateRuntime(o.Settings.ORTLib)})
+		eng, owned = local.New(local.Options{ORTLib: o.Settings.ORTLib}), true
+	}
+	closeEngine := func() {
+		if c, ok := eng.(interface{ Close() error }); ok && owned {
+			c.Close()
+		}
 	}
 	s, err := app.NewStudio(app.StudioOptions{Engine: eng, Library: st, Settings: o.Settings, QueuePath: o.QueuePath, AppVersion: o.Version})
 	if err != nil {
+		closeEngine()
 		st.Close()
 		return nil, err
 	}
-	return &Backend{Store: st, studio: s, models: ms, opts: o, settings: o.Settings}, nil
+	return &Backend{Store: st, studio: s, models: ms, opts: o, settings: o.Settings, engine: eng, owned: owned,
+		engineORTLib: o.Settings.ORTLib}, nil
 }
 
 // Studio is the job runner behind the window.
 func (b *Backend) Studio() *app.Studio { return b.studio }
 
-// Close stops the Studio (cancelling a running job) and closes the library.
+// Close stops the Studio (cancelling a running job), closes the engine it
+// built (an engine passed in belongs to the caller) and the library.
 func (b *Backend) Close() error {
 	err := b.studio.Close()
+	if c, ok := b.engine.(interface{ Close() error }); ok && b.owned {
+		if cerr := c.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if cerr := b.Store.Close(); err == nil {
 		err = cerr
 	}
-	if c, ok := b.opts.Engine.(interface{ Close() error }); ok {
-		c.Close()
-	}
 	return err
+}
+
+// UnloadModels frees the models the engine holds between runs.
+func (b *Backend) UnloadModels() (int, int64) {
+	if u, ok := b.engine.(app.Unloader); ok {
+		return u.Unload()
+	}
+	return 0, 0
 }
 
 // The job methods pass the Studio's own types through: ui uses app/api's.
@@ -109,9 +132,9 @@ func (b *Backend) SubmitToGroup(r ui.Request, group int64, index int) ui.JobID {
 	return b.studio.SubmitToGroup(r, group, index)
 }
 
-func (b *Backend) Compare(ctx context.Context, sd, jn ui.Request) (app.ComparePair, error) {
-	return b.studio.Compare(ctx, sd, jn)
-}
+func (b *Backend) Compare(req app.CompareRequest) (ui.JobID, error) { return b.studio.Compare(req) }
+
+func (b *Backend) Refine(req app.RefineRequest) (ui.JobID, error) { return b.studio.Refine(req) }
 
 func (b *Backend) Cancel(id ui.JobID) bool       { return b.studio.Cancel(id) }
 func (b *Backend) Remove(id ui.JobID) error      { return b.studio.Remove(id) }
@@ -120,64 +143,17 @@ func (b *Backend) Jobs() []ui.Job                { return b.studio.Jobs() }
 
 func (b *Backend) Subscribe(fn func(ui.Event)) func() { return b.studio.Subscribe(fn) }
 
-// modelDirs are the folders searched for models: the settings' folders and
-// the managed models folder.
+// modelDirs are the settings' model folders (the managed folder and the
+// registry come with b.models).
 func (b *Backend) modelDirs() []string {
 	b.mu.Lock()
-	dirs := append([]string(nil), b.settings.ModelDirs...)
-	b.mu.Unlock()
-	return append(dirs, b.models.ModelsDir())
+	defer b.mu.Unlock()
+	return append([]string(nil), b.settings.ModelDirs...)
 }
 
-// Models lists usable model folders: registry entries, then every folder
-// (or subfolder) of the model folders that models.Detect recognises.
+// Models lists the model folders (app.FindModels, as doctor and the CLI do).
 func (b *Backend) Models(ctx context.Context) ([]ui.ModelInfo, error) {
-	seen := map[string]bool{}
-	var out []ui.ModelInfo
-	add := func(name, dir string) bool {
-		abs, _ := filepath.Abs(dir)
-		if seen[abs] {
-			return true
-		}
-		l, err := models.Detect(dir)
-		if err != nil {
-			return false
-		}
-		seen[abs] = true
-		out = append(out, ui.ModelInfo{Name: name, Kind: string(l.Kind), Params: l.Params, Dir: abs, SizeMB: l.Size >> 20, Demo: app.IsDemoModel(dir)})
-		return true
-	}
-	var problems []error
-	if entries, err := b.models.List(); err == nil {
-		for _, e := range entries {
-			if !add(e.Name, e.Dir) {
-				out = append(out, ui.ModelInfo{Name: e.Name, Kind: string(e.Kind), Dir: e.Dir, Problem: "the folder is missing or incomplete"})
-			}
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		problems = append(problems, err)
-	}
-	for _, d := range b.modelDirs() {
-		if add(filepath.Base(d), d) {
-			continue
-		}
-		ents, err := os.ReadDir(d)
-		if err != nil {
-			continue
-		}
-		for _, e := range ents {
-			if e.IsDir() && e.Name()[0] != '.' {
-				add(e.Name(), filepath.Join(d, e.Name()))
-			}
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Demo != out[j].Demo {
-			return !out[i].Demo // real models first
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out, errors.Join(problems...)
+	return app.FindModels(b.models, b.modelDirs())
 }
 
 // InstallDemoModels copies the tiny noise models into the managed models
@@ -282,12 +258,16 @@ func (b *Backend) SaveSettings(s ui.Settings) error {
 	return nil
 }
 
-// Diagnose runs the doctor: the banner says why generations run on the CPU.
+// Diagnose runs the doctor on the engine that runs the jobs: the banner says
+// why generations run on the CPU, and a runtime library setting the engine
+// does not use yet is named as needing a restart (the ONNX Runtime library
+// is loaded once per process).
 func (b *Backend) Diagnose(ctx context.Context) ui.Diagnosis {
 	b.mu.Lock()
 	s := b.settings
 	b.mu.Unlock()
-	r := app.Diagnose(ctx, app.DoctorOptions{Locate: app.LocateRuntime(s.ORTLib), ModelDirs: b.modelDirs()})
+	prober, _ := b.engine.(app.RuntimeProber)
+	r := app.Diagnose(ctx, app.DoctorOptions{Runtime: prober, Registry: b.models, ModelDirs: b.modelDirs()})
 	var buf bytes.Buffer
 	r.WriteText(&buf)
 	d := ui.Diagnosis{Report: buf.String(), OnCPU: !r.CUDA.Usable || s.Device == "cpu", Reason: r.CUDA.Reason}
@@ -297,7 +277,18 @@ func (b *Backend) Diagnose(ctx context.Context) ui.Diagnosis {
 	if r.Runtime.Error != "" {
 		d.Reason = "the ONNX Runtime library was not found (" + r.Runtime.Error + ")"
 	}
+	if b.owned && s.ORTLib != b.engineORTLib {
+		d.Restart = fmt.Sprintf("the runtime library setting (%q) takes effect when Diptych restarts; until then it uses %q",
+			s.ORTLib, orDefault(b.engineORTLib))
+	}
 	return d
+}
+
+func orDefault(path string) string {
+	if path == "" {
+		return "the library found by the usual search"
+	}
+	return path
 }
 
 var _ ui.Backend = (*Backend)(nil)

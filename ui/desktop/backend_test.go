@@ -27,22 +27,26 @@ func TestBackendQueueOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair, err := b.Compare(context.Background(), ui.Request{Prompt: "a paper crane", Seed: -1, Steps: 3}, ui.Request{CFG: 5})
+	pairID, err := b.Compare(app.CompareRequest{SDXL: ui.Request{Prompt: "a paper crane", Seed: -1, Steps: 3, ModelDir: "/m/sdxl"},
+		Janus: ui.Request{CFG: 5, ModelDir: "/m/janus"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	js := b.Jobs()
-	if pair.GroupID <= 0 || len(js) != 2 || js[0].ID != pair.SDXL || js[1].ID != pair.Janus {
-		t.Fatalf("compare %+v gave jobs %+v", pair, js)
+	if len(js) != 1 || js[0].ID != pairID || js[0].Kind != app.JobCompare || js[0].Compare == nil {
+		t.Fatalf("compare %s gave jobs %+v", pairID, js)
 	}
-	sd, jn := js[0], js[1]
-	if sd.Request.Model != ui.EngineSDXL || jn.Request.Model != ui.EngineJanus || sd.GroupIndex != 0 || jn.GroupIndex != 1 ||
-		sd.GroupID != pair.GroupID || jn.GroupID != pair.GroupID {
+	sd, jn := js[0].Compare.SDXL, js[0].Compare.Janus
+	if sd.Model != ui.EngineSDXL || jn.Model != ui.EngineJanus {
 		t.Fatalf("sides %+v / %+v", sd, jn)
 	}
-	if sd.Request.Seed < 0 || jn.Request.Seed != sd.Request.Seed || jn.Request.Prompt != "a paper crane" || jn.Request.CFG != 5 || sd.Request.Steps != 3 {
-		t.Fatalf("requests %+v / %+v", sd.Request, jn.Request)
+	if sd.Seed < 0 || jn.Seed != sd.Seed || jn.Prompt != "a paper crane" || jn.CFG != 5 || sd.Steps != 3 {
+		t.Fatalf("requests %+v / %+v", sd, jn)
 	}
+	if _, err := b.Compare(app.CompareRequest{}); err == nil {
+		t.Fatal("an empty compare was queued")
+	}
+	pair := struct{ SDXL, Janus ui.JobID }{pairID, b.Submit(ui.Request{Model: ui.EngineJanus, Prompt: "janus alone"})}
 
 	third := b.Submit(ui.Request{Model: ui.EngineSDXL, Prompt: "third"})
 	if err := b.Move(third, 0); err != nil {

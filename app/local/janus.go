@@ -1,57 +1,47 @@
-package app
+package local
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"image"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"diptych/app"
 	"diptych/engine/discover"
 	"diptych/engine/janus"
 )
 
-// janusRunner is the part of engine/janus the local engine keeps loaded.
-type janusRunner interface {
-	Close() error
+func (e *Engine) janusPipeline(ctx context.Context, dir, device, variant string) (*janus.Pipeline, func(), error) {
+	p, release, err := e.models.acquire(ctx, cacheKey("janus", dir, device, variant), modelSizeMB(dir), func() (pipeline, error) {
+		rt, pl, err := e.placement(device)
+		if err != nil {
+			return nil, err
+		}
+		return janus.Load(dir, janus.Options{Runtime: rt, Placement: pl, Variant: variant,
+			IntraOpThreads: e.opts.Threads, ForceCPU: e.opts.ForceCPU})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.(*janus.Pipeline), release, nil
 }
 
-func (e *LocalEngine) janusPipeline(dir, device, variant string) (*janus.Pipeline, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	abs, _ := filepath.Abs(dir)
-	key := abs + "|" + device + "|" + variant
-	if p, ok := e.janus[key]; ok {
-		return p.(*janus.Pipeline), nil
-	}
-	pl, err := e.placement(device)
-	if err != nil {
-		return nil, err
-	}
-	p, err := janus.Load(dir, janus.Options{Runtime: e.rt, Placement: pl, Variant: variant,
-		IntraOpThreads: e.opts.Threads, ForceCPU: e.opts.ForceCPU})
-	if err != nil {
-		return nil, err
-	}
-	e.janus[key] = p
-	return p, nil
-}
-
-func (e *LocalEngine) generateJanus(ctx context.Context, req Request, progress func(Progress)) (Result, error) {
+func (e *Engine) generateJanus(ctx context.Context, req app.Request, progress func(app.Progress)) (app.Result, error) {
 	start := time.Now()
 	if req.ModelDir == "" {
-		return Result{}, errors.New("janus: no model folder given")
+		return app.Result{}, errors.New("janus: no model folder given")
 	}
 	if strings.TrimSpace(req.Prompt) == "" {
-		return Result{}, janus.ErrEmptyPrompt
+		return app.Result{}, janus.ErrEmptyPrompt
 	}
 	t0 := time.Now()
-	p, err := e.janusPipeline(req.ModelDir, req.Device, req.Variant)
+	p, release, err := e.janusPipeline(ctx, req.ModelDir, req.Device, req.Variant)
 	if err != nil {
-		return Result{}, err
+		return app.Result{}, err
 	}
+	defer release()
 	load := time.Since(t0)
 	var sampler *discover.GPUMemorySampler
 	if p.Placement.OnGPU() {
@@ -65,19 +55,19 @@ func (e *LocalEngine) generateJanus(ctx context.Context, req Request, progress f
 		if progress == nil {
 			return
 		}
-		out := Progress{Stage: "tokens", Step: pr.Done, Total: pr.Total, Elapsed: time.Since(start),
+		out := app.Progress{Stage: "tokens", Step: pr.Done, Total: pr.Total, Elapsed: time.Since(start),
 			Rate: pr.TokensPerSec, ETA: pr.ETA}
 		if pr.Preview != nil {
 			out.Preview = pr.Preview
 		}
 		progress(out)
 	})
-	out := Result{Seed: req.Seed, Total: time.Since(start), PeakRSSMB: discover.ProcessMemory().PeakMB,
+	out := app.Result{Seed: req.Seed, Total: time.Since(start), PeakRSSMB: discover.ProcessMemory().PeakMB,
 		PeakGPUMB: sampler.Stop(), Precision: janusPrecision(p), Warnings: p.Notes}
 	if err != nil {
 		return out, err
 	}
-	out.Timings = []StageTiming{{Stage: "load", Duration: load}, {Stage: "prefill", Duration: res.Prefill}, {Stage: "tokens", Duration: res.Sampling}, {Stage: "image_decode", Duration: res.Decode}}
+	out.Timings = []app.StageTiming{{Stage: "load", Duration: load}, {Stage: "prefill", Duration: res.Prefill}, {Stage: "tokens", Duration: res.Sampling}, {Stage: "image_decode", Duration: res.Decode}}
 	for _, img := range res.Images {
 		out.Images = append(out.Images, image.Image(img))
 	}
@@ -93,13 +83,15 @@ func janusPrecision(p *janus.Pipeline) string {
 	return "fp32"
 }
 
-// Caption describes an image (or answers a question about it) with Janus-Pro.
-func (e *LocalEngine) Caption(ctx context.Context, modelDir, device string, img image.Image, question string,
+// Caption describes an image (or answers a question about it) with Janus-Pro
+// (app.Captioner).
+func (e *Engine) Caption(ctx context.Context, modelDir, device string, img image.Image, question string,
 	maxTokens int, onToken func(string)) (string, error) {
-	p, err := e.janusPipeline(modelDir, device, "")
+	p, release, err := e.janusPipeline(ctx, modelDir, device, "")
 	if err != nil {
 		return "", err
 	}
+	defer release()
 	if img == nil {
 		return "", fmt.Errorf("janus: no image to describe")
 	}

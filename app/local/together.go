@@ -1,4 +1,4 @@
-package app
+package local
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // activations and the KV cache. On the CPU the answer is no: each engine
 // already uses every core, so running both at once only adds memory. The
 // reason says why, for the user.
-func (e *LocalEngine) FitsTogether(ctx context.Context, sdxlDir, janusDir, device string) (bool, string) {
+func (e *Engine) FitsTogether(ctx context.Context, sdxlDir, janusDir, device string) (bool, string) {
 	d, err := ort.ParseDevice(device)
 	if err != nil {
 		return false, err.Error()
