@@ -1,3 +1,5 @@
+//go:build cgo
+
 package discover
 
 /*
@@ -127,13 +129,6 @@ func nvmlQuery() (GPUReport, error) {
 	return r, nil
 }
 
-// GPUMemorySampler polls one GPU's used memory through NVML and keeps the
-// highest value seen, to report peak device memory of a run.
-type GPUMemorySampler struct {
-	stop chan struct{}
-	done chan int64
-}
-
 // SampleGPUMemory starts polling device index every interval. It returns nil
 // when NVML is not available.
 func SampleGPUMemory(index int, interval time.Duration) *GPUMemorySampler {
@@ -165,13 +160,4 @@ func SampleGPUMemory(index int, interval time.Duration) *GPUMemorySampler {
 		}
 	}()
 	return s
-}
-
-// Stop ends sampling and returns the peak used memory in MB.
-func (s *GPUMemorySampler) Stop() int64 {
-	if s == nil {
-		return 0
-	}
-	close(s.stop)
-	return <-s.done
 }

@@ -59,6 +59,8 @@ import (
 	"unsafe"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"diptych/engine/onnx"
 )
 
 // capi returns the C API table of this runtime's library.
@@ -112,7 +114,7 @@ func (rt *Runtime) Providers() ([]string, error) {
 // shapes, so the value is built through the C API and swapped into a
 // CustomDataTensor, which then owns it (Destroy releases it). data must hold
 // one element.
-func newRank0(t ElementType, data []byte) (Value, error) {
+func newRank0(t onnx.ElementType, data []byte) (Value, error) {
 	if len(data) != t.Size() {
 		return nil, fmt.Errorf("scalar %s needs %d bytes, got %d", t, t.Size(), len(data))
 	}

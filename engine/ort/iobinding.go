@@ -120,6 +120,8 @@ import (
 	"unsafe"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"diptych/engine/onnx"
 )
 
 // This file adds what onnxruntime_go v1.27 lacks for keeping a decoder's KV
@@ -193,7 +195,7 @@ type BoundValue struct {
 // NewBoundTensor allocates a zeroed CPU tensor through ONNX Runtime's
 // allocator. Zero-size shapes (such as an empty KV cache [B,H,0,D]) and
 // float16 are allowed.
-func NewBoundTensor(t ElementType, shape Shape) (*BoundValue, error) {
+func NewBoundTensor(t onnx.ElementType, shape Shape) (*BoundValue, error) {
 	api := loadedAPI()
 	if api == nil {
 		return nil, errors.New("tensor: ONNX Runtime is not initialised")
@@ -231,7 +233,7 @@ func (b *BoundValue) Release() {
 
 // ValueInfo describes a BoundValue: element type, shape and where it lives.
 type ValueInfo struct {
-	Type   ElementType
+	Type   onnx.ElementType
 	Shape  Shape
 	Memory string // "Cpu", "Cuda", ...
 	Device int
@@ -257,7 +259,7 @@ func (b *BoundValue) Info() (ValueInfo, error) {
 	for i := range shape {
 		shape[i] = int64(dims[i])
 	}
-	return ValueInfo{Type: ElementType(typ), Shape: shape, Memory: C.GoString(mem), Device: int(id)}, nil
+	return ValueInfo{Type: onnx.ElementType(typ), Shape: shape, Memory: C.GoString(mem), Device: int(id)}, nil
 }
 
 // OnHost reports whether the value lives in CPU memory (and can be read).
@@ -297,11 +299,11 @@ func (b *BoundValue) Float32s() ([]float32, error) {
 	}
 	out := make([]float32, numElements(info.Shape))
 	switch info.Type {
-	case Float32:
+	case onnx.Float32:
 		copy(out, unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(data))), len(out)))
-	case Float16:
-		DecodeF16(out, data)
-	case BFloat16:
+	case onnx.Float16:
+		onnx.DecodeF16(out, data)
+	case onnx.BFloat16:
 		for i := range out {
 			out[i] = math.Float32frombits(uint32(data[2*i])<<16 | uint32(data[2*i+1])<<24)
 		}
@@ -325,10 +327,10 @@ func (b *BoundValue) SetFloat32s(src []float32) error {
 		return fmt.Errorf("value %v holds %d values, got %d", info.Shape, numElements(info.Shape), len(src))
 	}
 	switch info.Type {
-	case Float32:
+	case onnx.Float32:
 		copy(unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(data))), len(src)), src)
-	case Float16:
-		EncodeF16(data, src)
+	case onnx.Float16:
+		onnx.EncodeF16(data, src)
 	default:
 		return fmt.Errorf("value of type %s is not a float32/float16 tensor", info.Type)
 	}
@@ -380,11 +382,11 @@ func (b *Binding) Close() {
 }
 
 func (b *Binding) checkName(name string, outputs bool) error {
-	list := b.s.Info.Inputs
+	list, find := b.s.Info.Inputs, b.s.Info.Input
 	if outputs {
-		list = b.s.Info.Outputs
+		list, find = b.s.Info.Outputs, b.s.Info.Output
 	}
-	if _, ok := findInfo(list, name); ok {
+	if _, ok := find(name); ok {
 		return nil
 	}
 	kind := "input"

@@ -1,7 +1,8 @@
 // Package ort loads ONNX Runtime, chooses the execution provider (CUDA with a
 // recorded reason when it falls back to the CPU), creates sessions from model
-// files, converts tensors at graph boundaries (float16, int32/int64) and reads
-// model interfaces without loading weights.
+// files and converts tensors at graph boundaries (float16, int32/int64). The
+// cgo-free parts — element types, reading a model's interface without loading
+// weights, float16/bfloat16 conversion — are in engine/onnx.
 package ort
 
 import (

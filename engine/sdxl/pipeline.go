@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"diptych/engine/models"
+	"diptych/engine/onnx"
 	"diptych/engine/ort"
 	"diptych/engine/scheduler"
 	"diptych/engine/tokenizer"
@@ -163,17 +164,17 @@ func readJSONIfPresent(path string, v any) error {
 
 // readInterfaces checks each graph's inputs and outputs and reads widths.
 func (p *Pipeline) readInterfaces() error {
-	info := func(name string) (ort.ModelInfo, error) {
+	info := func(name string) (onnx.ModelInfo, error) {
 		c, ok := p.layout.Components[name]
 		if !ok {
-			return ort.ModelInfo{}, fmt.Errorf("sdxl: %s has no %s/model.onnx", p.Dir, name)
+			return onnx.ModelInfo{}, fmt.Errorf("sdxl: %s has no %s/model.onnx", p.Dir, name)
 		}
 		if len(c.Info.Inputs) == 0 {
-			return ort.ReadModelInfo(c.Model)
+			return onnx.ReadModelInfo(c.Model)
 		}
 		return c.Info, nil
 	}
-	need := func(mi ort.ModelInfo, graph string, inputs, outputs []string) error {
+	need := func(mi onnx.ModelInfo, graph string, inputs, outputs []string) error {
 		var missing []string
 		for _, n := range inputs {
 			if _, ok := mi.Input(n); !ok {
@@ -191,7 +192,7 @@ func (p *Pipeline) readInterfaces() error {
 		}
 		return nil
 	}
-	lastDim := func(t ort.TensorInfo) int {
+	lastDim := func(t onnx.TensorInfo) int {
 		if len(t.Shape) == 0 {
 			return 0
 		}
@@ -266,7 +267,7 @@ func (p *Pipeline) readInterfaces() error {
 
 // penultimate returns the name of the second-to-last hidden_states.N output
 // (diffusers uses hidden_states[-2]).
-func penultimate(mi ort.ModelInfo) (string, error) {
+func penultimate(mi onnx.ModelInfo) (string, error) {
 	var idx []int
 	for _, o := range mi.Outputs {
 		if s, ok := strings.CutPrefix(o.Name, "hidden_states."); ok {
@@ -283,7 +284,7 @@ func penultimate(mi ort.ModelInfo) (string, error) {
 	return "hidden_states." + strconv.Itoa(idx[len(idx)-2]), nil
 }
 
-func names(list []ort.TensorInfo) string {
+func names(list []onnx.TensorInfo) string {
 	out := make([]string, len(list))
 	for i, t := range list {
 		out[i] = t.Name
@@ -347,9 +348,9 @@ func (p *Pipeline) Precision() string {
 	if c, ok := p.layout.Components["unet"]; ok {
 		if t, ok := c.Info.Input("sample"); ok {
 			switch t.Type {
-			case ort.Float16:
+			case onnx.Float16:
 				return "fp16"
-			case ort.BFloat16:
+			case onnx.BFloat16:
 				return "bf16"
 			}
 		}
