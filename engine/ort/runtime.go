@@ -229,6 +229,10 @@ func Open(path string) (*Runtime, error) {
 	if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
 		return nil, fmt.Errorf("load ONNX Runtime %s (version %s): %w", path, ver, err)
 	}
+	if err := bindAPI(path); err != nil {
+		ort.DestroyEnvironment()
+		return nil, fmt.Errorf("load ONNX Runtime %s (version %s): %w", path, ver, err)
+	}
 	envRefs, envPath = 1, path
 	return &Runtime{Path: path, Version: ort.GetVersion(), cudaProbe: map[int]error{}}, nil
 }
@@ -246,6 +250,7 @@ func (rt *Runtime) Close() error {
 	envRefs--
 	if envRefs == 0 {
 		envPath = ""
+		unbindAPI()
 		return ort.DestroyEnvironment()
 	}
 	return nil
