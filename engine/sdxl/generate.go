@@ -186,10 +186,7 @@ func (p *Pipeline) Generate(ctx context.Context, r Request, progress func(Progre
 	res, err := run.generate(r, progress)
 	res.Timings, res.ModelTime = run.timings, run.modelTime
 	res.PeakRSSMB = discover.ProcessMemory().PeakMB
-	for _, s := range p.sessions {
-		res.Placement = s.Placement
-		break
-	}
+	res.Placement = runPlacement(p.placed, p.opts.Placement)
 	return res, err
 }
 

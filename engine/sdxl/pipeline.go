@@ -53,6 +53,9 @@ type Pipeline struct {
 
 	mu       sync.Mutex
 	sessions map[string]*ort.Session
+	// placed is where each component's session was placed; it outlives the
+	// session (low-memory mode frees the UNet before decoding).
+	placed map[string]ort.Placement
 }
 
 // dims are the tensor widths read from the graphs.
@@ -84,7 +87,7 @@ func Load(dir string, o Options) (*Pipeline, error) {
 		return nil, fmt.Errorf("sdxl: %s is incomplete: missing %s", dir, strings.Join(l.Missing, ", "))
 	}
 	p := &Pipeline{Dir: dir, Refiner: l.Kind == models.KindSDXLRefiner, opts: o, layout: l,
-		sessions: map[string]*ort.Session{}}
+		sessions: map[string]*ort.Session{}, placed: map[string]ort.Placement{}}
 	if err := p.readConfigs(); err != nil {
 		return nil, err
 	}
@@ -307,6 +310,7 @@ func (p *Pipeline) session(name string, outputs ...string) (*ort.Session, error)
 		return nil, fmt.Errorf("sdxl: load %s: %w", name, err)
 	}
 	p.sessions[name] = s
+	p.placed[name] = s.Placement
 	return s, nil
 }
 
@@ -331,15 +335,38 @@ func (p *Pipeline) Close() error {
 	return nil
 }
 
-// Placement reports where the loaded sessions run (the requested placement
-// until a session has been created; a CUDA session that fell back records why).
+// Placement reports where the pipeline runs, by the rule of runPlacement:
+// the UNet's placement once it has been loaded (a CUDA session that fell back
+// records why), the requested placement before any session exists.
 func (p *Pipeline) Placement() ort.Placement {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, s := range p.sessions {
-		return s.Placement
+	return runPlacement(p.placed, p.opts.Placement)
+}
+
+// placementOrder ranks the components whose placement stands for a run's:
+// the UNet does nearly all the work; before it is loaded (a run that failed
+// early), the first other component of this list that was.
+var placementOrder = []string{"unet", "text_encoder_2", "text_encoder", "vae_encoder", "vae_decoder"}
+
+// runPlacement picks the placement that describes a run from the placements
+// of its components: the first of placementOrder that was placed, then any
+// other component in name order, else requested.
+func runPlacement(placed map[string]ort.Placement, requested ort.Placement) ort.Placement {
+	for _, name := range placementOrder {
+		if pl, ok := placed[name]; ok {
+			return pl
+		}
 	}
-	return p.opts.Placement
+	if len(placed) == 0 {
+		return requested
+	}
+	names := make([]string, 0, len(placed))
+	for n := range placed {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return placed[names[0]]
 }
 
 // Precision names the UNet's floating-point type as model files do
