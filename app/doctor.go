@@ -105,7 +105,11 @@ func Diagnose(ctx context.Context, o DoctorOptions) DoctorReport {
 			}
 		} else {
 			r.CUDA.Usable = true
-			r.gpus = r.GPU.Devices
+			for _, g := range r.GPU.Devices {
+				if g.CUDA >= 0 { // CUDA_VISIBLE_DEVICES may hide some
+					r.gpus = append(r.gpus, g)
+				}
+			}
 		}
 	}
 	abs := path

@@ -53,11 +53,11 @@ func (e *LocalEngine) generateJanus(ctx context.Context, req Request, progress f
 		return Result{}, err
 	}
 	load := time.Since(t0)
-	var sampler *discover.GPUMemorySampler
+	gpu := -1
 	if p.Placement.OnGPU() {
-		sampler = discover.SampleGPUMemory(p.Placement.DeviceID, 50*time.Millisecond)
+		gpu = p.Placement.DeviceID
 	}
-	discover.ResetPeakMemory()
+	peak := discover.NewPeakTracker(gpu)
 	res, err := p.Generate(ctx, janus.GenerateRequest{
 		Prompt: req.Prompt, CFG: float32(req.CFG), Temperature: float32(req.Temperature), TopK: req.TopK,
 		TopP: float32(req.TopP), Seed: uint64(req.Seed), Images: max(req.Images, 1), PreviewEvery: req.PreviewEvery,
@@ -72,8 +72,9 @@ func (e *LocalEngine) generateJanus(ctx context.Context, req Request, progress f
 		}
 		progress(out)
 	})
-	out := Result{Seed: req.Seed, Total: time.Since(start), PeakRSSMB: discover.ProcessMemory().PeakMB,
-		PeakGPUMB: sampler.Stop(), Precision: janusPrecision(p), Warnings: p.Notes}
+	pk := peak.Stop()
+	out := Result{Seed: req.Seed, Total: time.Since(start), PeakRSSMB: pk.RSSMB,
+		PeakGPUMB: pk.GPUMB, Precision: janusPrecision(p), Warnings: p.Notes}
 	if err != nil {
 		return out, err
 	}

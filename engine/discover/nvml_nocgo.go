@@ -2,16 +2,12 @@
 
 package discover
 
-import (
-	"errors"
-	"time"
-)
+import "errors"
 
 // errNoNVML is why a build without cgo lists no GPU through NVML (nvidia-smi
-// may still answer).
+// may still answer) and samples no GPU memory.
 var errNoNVML = errors.New("NVML: not available in a build without cgo")
 
 func nvmlQuery() (GPUReport, error) { return GPUReport{}, errNoNVML }
 
-// SampleGPUMemory returns nil: without NVML there is nothing to sample.
-func SampleGPUMemory(index int, interval time.Duration) *GPUMemorySampler { return nil }
+func nvmlGPUUsage(ordinal int) (func() (int64, bool), func(), error) { return nil, nil, errNoNVML }

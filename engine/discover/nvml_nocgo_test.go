@@ -6,7 +6,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestNVMLWithoutCgo(t *testing.T) {
@@ -17,7 +16,10 @@ func TestNVMLWithoutCgo(t *testing.T) {
 	if r.Source != "nvidia-smi" && !strings.Contains(r.Problem, "not available in a build without cgo") {
 		t.Fatalf("problem = %q, want it to say why NVML is missing", r.Problem)
 	}
-	if s := SampleGPUMemory(0, time.Millisecond); s.Stop() != 0 {
-		t.Fatal("a build without cgo sampled GPU memory")
+	if _, _, err := nvmlGPUUsage(0); err == nil || !strings.Contains(err.Error(), "without cgo") {
+		t.Fatalf("nvmlGPUUsage = %v", err)
+	}
+	if p := NewPeakTracker(0).Stop(); p.GPUMB != 0 || p.RSSMB <= 0 {
+		t.Fatalf("peak without cgo = %+v, want RSS only", p)
 	}
 }

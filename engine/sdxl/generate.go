@@ -182,10 +182,10 @@ func (p *Pipeline) Generate(ctx context.Context, r Request, progress func(Progre
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	run := &runState{p: p, ctx: ctx, start: time.Now()}
-	discover.ResetPeakMemory()
+	peak := discover.NewPeakTracker(-1)
 	res, err := run.generate(r, progress)
 	res.Timings, res.ModelTime = run.timings, run.modelTime
-	res.PeakRSSMB = discover.ProcessMemory().PeakMB
+	res.PeakRSSMB = peak.Stop().RSSMB
 	res.Placement = runPlacement(p.placed, p.opts.Placement)
 	return res, err
 }
