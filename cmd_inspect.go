@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"diptych/engine/ort"
+	"diptych/engine/onnx"
 )
 
 func runInspect(ctx context.Context, c *cli, args []string) error {
@@ -60,7 +60,7 @@ func inspectModel(c *cli, args []string) error {
 			path = p
 		}
 	}
-	info, err := ort.ReadModelInfo(path)
+	info, err := onnx.ReadModelInfo(path)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func inspectModel(c *cli, args []string) error {
 			Type  string `json:"type"`
 			Shape []any  `json:"shape"`
 		}
-		conv := func(list []ort.TensorInfo) []tensor {
+		conv := func(list []onnx.TensorInfo) []tensor {
 			out := []tensor{}
 			for _, t := range list {
 				shape := []any{}

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"diptych/engine/format"
 	"diptych/engine/models"
 )
 
@@ -142,7 +143,7 @@ func modelsList(c *cli, store *models.Store, args []string) error {
 	} else {
 		fmt.Fprintln(tw, "  NAME\tKIND\tPARAMS\tSIZE\tSOURCE\tFOLDER")
 		for _, e := range installed {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Kind, modelsDash(e.Params), models.FormatBytes(e.Size), e.Source, e.Dir)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Kind, modelsDash(e.Params), format.Bytes(e.Size), e.Source, e.Dir)
 		}
 	}
 	fmt.Fprintln(tw, "\nCatalog:")
@@ -150,7 +151,7 @@ func modelsList(c *cli, store *models.Store, args []string) error {
 	for _, r := range rows {
 		size := "-"
 		if r.DownloadSize > 0 {
-			size = "~" + models.FormatBytes(r.DownloadSize)
+			size = "~" + format.Bytes(r.DownloadSize)
 		}
 		get := "download"
 		if r.Source == models.SourceExport {
@@ -227,9 +228,9 @@ func (b *modelsBar) draw(p models.Progress) {
 	if n < b.width {
 		bar += ">" + strings.Repeat(" ", b.width-n-1)
 	}
-	line := fmt.Sprintf("[%s] %3.0f%% %s/%s", bar, frac*100, models.FormatBytes(p.Done), models.FormatBytes(p.Total))
+	line := fmt.Sprintf("[%s] %3.0f%% %s/%s", bar, frac*100, format.Bytes(p.Done), format.Bytes(p.Total))
 	if p.Speed > 0 {
-		line += fmt.Sprintf(" %s/s", models.FormatBytes(int64(p.Speed)))
+		line += fmt.Sprintf(" %s/s", format.Bytes(int64(p.Speed)))
 	}
 	if p.ETA > 0 {
 		line += " ETA " + p.ETA.String()
@@ -287,7 +288,7 @@ func modelsPull(ctx context.Context, c *cli, store *models.Store, args []string)
 			for _, f := range files {
 				total += max(f.Size, 0)
 			}
-			fmt.Fprintf(c.stderr, "%s@%s: %d files, %s\n", repo, modelsShortRev(commit), len(files), models.FormatBytes(total))
+			fmt.Fprintf(c.stderr, "%s@%s: %d files, %s\n", repo, modelsShortRev(commit), len(files), format.Bytes(total))
 		}
 	}
 
@@ -404,7 +405,7 @@ func modelsImport(ctx context.Context, c *cli, store *models.Store, args []strin
 // modelsPrintLayout describes a detected folder: its components, files, element
 // types of the main inputs and sizes.
 func modelsPrintLayout(w io.Writer, l models.Layout) {
-	fmt.Fprintf(w, "%s: %s%s, %s\n", l.Dir, l.Kind, modelsParams(l.Params), models.FormatBytes(l.Size))
+	fmt.Fprintf(w, "%s: %s%s, %s\n", l.Dir, l.Kind, modelsParams(l.Params), format.Bytes(l.Size))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, name := range l.ComponentNames() {
 		comp := l.Components[name]
@@ -428,7 +429,7 @@ func modelsPrintLayout(w io.Writer, l models.Layout) {
 			}
 			variant = " [" + strings.Join(vs, ",") + "]"
 		}
-		fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\n", name, variant, file, models.FormatBytes(comp.Size), strings.Join(ins, ", "))
+		fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\n", name, variant, file, format.Bytes(comp.Size), strings.Join(ins, ", "))
 	}
 	tw.Flush()
 }
@@ -474,7 +475,7 @@ func modelsVerify(ctx context.Context, c *cli, store *models.Store, args []strin
 		}
 		if !*asJSON {
 			if rep.OK() {
-				fmt.Fprintf(c.stdout, "%s: OK (%d files, %s)\n", n, rep.Checked, models.FormatBytes(rep.Bytes))
+				fmt.Fprintf(c.stdout, "%s: OK (%d files, %s)\n", n, rep.Checked, format.Bytes(rep.Bytes))
 			} else {
 				fmt.Fprintf(c.stdout, "%s: FAILED: %v\n", n, rep.Err())
 			}

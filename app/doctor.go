@@ -95,7 +95,11 @@ func Diagnose(ctx context.Context, o DoctorOptions) DoctorReport {
 		}
 	default:
 		r.CUDA.Usable = true
-		r.gpus = r.GPU.Devices
+		for _, g := range r.GPU.Devices {
+			if g.CUDA >= 0 { // CUDA_VISIBLE_DEVICES may hide some
+				r.gpus = append(r.gpus, g)
+			}
+		}
 	}
 	abs := r.Runtime.Path
 	if p, err := filepath.Abs(abs); err == nil && abs != "" && strings.Contains(abs, "/") {

@@ -218,8 +218,8 @@ func (e *Engine) generateSDXL(ctx context.Context, req app.Request, progress fun
 		}
 	}
 	if pl := base.Placement(); pl.OnGPU() {
-		sampler := discover.SampleGPUMemory(pl.DeviceID, 50*time.Millisecond)
-		defer func() { peakGPU = sampler.Stop() }()
+		peak := discover.NewPeakTracker(pl.DeviceID)
+		defer func() { peakGPU = peak.Stop().GPUMB }()
 	}
 	res, err := base.Generate(ctx, sr, onStep("denoise"))
 	out = app.Result{Seed: req.Seed, Warnings: res.Warnings, ModelTime: res.ModelTime}

@@ -43,11 +43,11 @@ func (e *Engine) generateJanus(ctx context.Context, req app.Request, progress fu
 	}
 	defer release()
 	load := time.Since(t0)
-	var sampler *discover.GPUMemorySampler
+	gpu := -1
 	if p.Placement.OnGPU() {
-		sampler = discover.SampleGPUMemory(p.Placement.DeviceID, 50*time.Millisecond)
+		gpu = p.Placement.DeviceID
 	}
-	discover.ResetPeakMemory()
+	peak := discover.NewPeakTracker(gpu)
 	res, err := p.Generate(ctx, janus.GenerateRequest{
 		Prompt: req.Prompt, CFG: float32(req.CFG), Temperature: float32(req.Temperature), TopK: req.TopK,
 		TopP: float32(req.TopP), Seed: uint64(req.Seed), Images: max(req.Images, 1), PreviewEvery: req.PreviewEvery,
@@ -62,8 +62,9 @@ func (e *Engine) generateJanus(ctx context.Context, req app.Request, progress fu
 		}
 		progress(out)
 	})
-	out := app.Result{Seed: req.Seed, Total: time.Since(start), PeakRSSMB: discover.ProcessMemory().PeakMB,
-		PeakGPUMB: sampler.Stop(), Precision: janusPrecision(p), Warnings: p.Notes}
+	pk := peak.Stop()
+	out := app.Result{Seed: req.Seed, Total: time.Since(start), PeakRSSMB: pk.RSSMB,
+		PeakGPUMB: pk.GPUMB, Precision: janusPrecision(p), Warnings: p.Notes}
 	if err != nil {
 		return out, err
 	}

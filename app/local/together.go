@@ -39,7 +39,7 @@ func (e *Engine) FitsTogether(ctx context.Context, sdxlDir, janusDir, device str
 	var free int64 = -1
 	if p.OnGPU() {
 		for _, g := range discover.LookupGPUs(ctx).Devices {
-			if g.Index == p.DeviceID {
+			if g.CUDA == p.DeviceID {
 				free = g.FreeMB
 			}
 		}

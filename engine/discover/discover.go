@@ -32,11 +32,18 @@ type Host struct {
 
 // GPU is one NVIDIA device.
 type GPU struct {
-	Index   int    `json:"index"`
-	Name    string `json:"name"`
-	TotalMB int64  `json:"total_mb"`
-	FreeMB  int64  `json:"free_mb"`
-	UsedMB  int64  `json:"used_mb"`
+	// Index is NVML's (and nvidia-smi's) number for the GPU; it is not the
+	// CUDA ordinal when CUDA_VISIBLE_DEVICES is set.
+	Index    int    `json:"index"`
+	Name     string `json:"name"`
+	UUID     string `json:"uuid,omitempty"`       // "GPU-8932f937-d72c-4106-c12f-20bd9faed9f6"
+	PCIBusID string `json:"pci_bus_id,omitempty"` // "00000000:3B:00.0"
+	// CUDA is the GPU's CUDA ordinal in this process ("cuda:N"), -1 when
+	// CUDA_VISIBLE_DEVICES hides it (see VisibleGPUs).
+	CUDA    int   `json:"cuda_ordinal"`
+	TotalMB int64 `json:"total_mb"`
+	FreeMB  int64 `json:"free_mb"`
+	UsedMB  int64 `json:"used_mb"`
 }
 
 // GPUReport lists the GPUs and where the facts came from.
@@ -68,14 +75,17 @@ func LookupHost() Host {
 	return h
 }
 
-// LookupGPUs asks NVML, then nvidia-smi.
+// LookupGPUs asks NVML, then nvidia-smi, and gives each GPU its CUDA
+// ordinal in this process.
 func LookupGPUs(ctx context.Context) GPUReport {
 	r, err := nvmlQuery()
 	if err == nil {
+		setCUDAOrdinals(r.Devices)
 		return r
 	}
 	problem := err.Error()
 	if smi, err := nvidiaSMI(ctx); err == nil {
+		setCUDAOrdinals(smi.Devices)
 		return smi
 	} else if _, lookErr := exec.LookPath("nvidia-smi"); lookErr == nil {
 		problem += "; nvidia-smi: " + err.Error()
@@ -89,7 +99,7 @@ func nvidiaSMI(ctx context.Context) (GPUReport, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "nvidia-smi",
-		"--query-gpu=index,name,memory.total,memory.free,memory.used,driver_version",
+		"--query-gpu=index,name,memory.total,memory.free,memory.used,driver_version,uuid,pci.bus_id",
 		"--format=csv,noheader,nounits").Output()
 	if err != nil {
 		return GPUReport{}, err
@@ -108,8 +118,12 @@ func parseSMI(out string) (GPUReport, error) {
 			return GPUReport{}, fmt.Errorf("parse nvidia-smi output: row %q has %d fields, want 6", row, len(row))
 		}
 		num := func(s string) int64 { v, _ := strconv.ParseInt(strings.TrimSpace(s), 10, 64); return v }
-		r.Devices = append(r.Devices, GPU{Index: int(num(row[0])), Name: strings.TrimSpace(row[1]),
-			TotalMB: num(row[2]), FreeMB: num(row[3]), UsedMB: num(row[4])})
+		g := GPU{Index: int(num(row[0])), Name: strings.TrimSpace(row[1]),
+			TotalMB: num(row[2]), FreeMB: num(row[3]), UsedMB: num(row[4])}
+		if len(row) >= 8 {
+			g.UUID, g.PCIBusID = strings.TrimSpace(row[6]), strings.TrimSpace(row[7])
+		}
+		r.Devices = append(r.Devices, g)
 		r.Driver = strings.TrimSpace(row[5])
 	}
 	return r, nil
@@ -190,19 +204,15 @@ func probe(role string, names []string) Library {
 
 // Memory is a process's resident memory.
 type Memory struct {
-	RSSMB  int64 // current resident set
-	PeakMB int64 // high-water mark since the process started (VmHWM)
+	RSSMB int64 // current resident set
+	// PeakMB is the high-water mark since the process started (VmHWM), over
+	// every run so far; a PeakTracker measures one run.
+	PeakMB int64
 }
 
 // ProcessMemory reads /proc/self/status.
 func ProcessMemory() Memory {
 	return Memory{RSSMB: procKB("/proc/self/status", "VmRSS") / 1024, PeakMB: procKB("/proc/self/status", "VmHWM") / 1024}
-}
-
-// ResetPeakMemory resets the kernel's VmHWM so the next ProcessMemory().PeakMB
-// measures one run. It reports whether the kernel allowed it.
-func ResetPeakMemory() bool {
-	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 }
 
 func procKB(file, key string) int64 {

@@ -1,8 +1,11 @@
+//go:build cgo
+
 package discover
 
 /*
 #cgo !windows LDFLAGS: -ldl
 #include <stdlib.h>
+#include <string.h>
 #ifdef _WIN32
 // NVML ships with the NVIDIA driver as nvml.dll (System32, or NVSMI\ on old drivers).
 #include <windows.h>
@@ -21,6 +24,13 @@ static const char* dlerror(void) { return "nvml.dll: cannot load (is the NVIDIA 
 typedef struct { unsigned long long total, free, used; } nvmlMemory;
 typedef void* nvmlDevice;
 
+// nvmlPciInfo is nvml.h's nvmlPciInfo_t (nvmlDeviceGetPciInfo_v3).
+typedef struct {
+	char busIdLegacy[16];
+	unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
+	char busId[32];
+} nvmlPciInfo;
+
 typedef struct {
 	void* lib;
 	int (*init)(void);
@@ -29,6 +39,8 @@ typedef struct {
 	int (*handle)(unsigned, nvmlDevice*);
 	int (*name)(nvmlDevice, char*, unsigned);
 	int (*memory)(nvmlDevice, nvmlMemory*);
+	int (*uuid)(nvmlDevice, char*, unsigned);
+	int (*pci)(nvmlDevice, nvmlPciInfo*);
 	int (*driver)(char*, unsigned);
 	int (*cuda)(int*);
 	const char* (*errstr)(int);
@@ -43,6 +55,8 @@ static const char* nvml_open(nvml* n) {
 	n->handle = dlsym(n->lib, "nvmlDeviceGetHandleByIndex_v2");
 	n->name = dlsym(n->lib, "nvmlDeviceGetName");
 	n->memory = dlsym(n->lib, "nvmlDeviceGetMemoryInfo");
+	n->uuid = dlsym(n->lib, "nvmlDeviceGetUUID");
+	n->pci = dlsym(n->lib, "nvmlDeviceGetPciInfo_v3");
 	n->driver = dlsym(n->lib, "nvmlSystemGetDriverVersion");
 	n->cuda = dlsym(n->lib, "nvmlSystemGetCudaDriverVersion_v2");
 	n->errstr = dlsym(n->lib, "nvmlErrorString");
@@ -55,13 +69,26 @@ static const char* nvml_open(nvml* n) {
 }
 static int nvml_init(nvml* n) { return n->init(); }
 static void nvml_close(nvml* n) { n->shutdown(); dlclose(n->lib); }
+static void nvml_unload(nvml* n) { dlclose(n->lib); }
 static int nvml_count(nvml* n, unsigned* c) { return n->count(c); }
-static int nvml_device(nvml* n, unsigned i, char* name, unsigned len, nvmlMemory* mem) {
+
+// nvml_device reads device i's name and memory, and its UUID and PCI bus id
+// where the driver has them (left empty otherwise).
+static int nvml_device(nvml* n, unsigned i, char* name, unsigned len, nvmlMemory* mem,
+		char* uuid, unsigned ulen, char* bus, unsigned blen) {
 	nvmlDevice d;
+	uuid[0] = 0;
+	bus[0] = 0;
 	int rc = n->handle(i, &d);
 	if (rc) return rc;
 	rc = n->name(d, name, len);
 	if (rc) return rc;
+	if (n->uuid && n->uuid(d, uuid, ulen) != 0) uuid[0] = 0;
+	nvmlPciInfo pci;
+	if (n->pci && n->pci(d, &pci) == 0) {
+		strncpy(bus, pci.busId, blen - 1);
+		bus[blen - 1] = 0;
+	}
 	return n->memory(d, mem);
 }
 static int nvml_used(nvml* n, unsigned i, unsigned long long* used) {
@@ -81,97 +108,107 @@ import "C"
 
 import (
 	"fmt"
-	"time"
+	"os"
 	"unsafe"
 )
 
-// nvmlQuery reads the GPUs through NVML (libnvidia-ml.so.1, shipped with the
-// NVIDIA driver), opened at run time so the binary runs without it.
-func nvmlQuery() (GPUReport, error) {
-	var n C.nvml
-	if msg := C.nvml_open(&n); msg != nil {
-		return GPUReport{}, fmt.Errorf("NVML: %s", C.GoString(msg))
+// nvmlLib is NVML (libnvidia-ml.so.1, shipped with the NVIDIA driver),
+// opened at run time so the binary runs without it, and initialised.
+type nvmlLib struct{ n C.nvml }
+
+func openNVML() (*nvmlLib, error) {
+	l := &nvmlLib{}
+	if msg := C.nvml_open(&l.n); msg != nil {
+		return nil, fmt.Errorf("NVML: %s", C.GoString(msg))
 	}
-	if rc := C.nvml_init(&n); rc != 0 {
-		err := fmt.Errorf("NVML init: %s", C.GoString(C.nvml_err(&n, rc)))
-		C.dlclose(n.lib)
+	if rc := C.nvml_init(&l.n); rc != 0 {
+		err := fmt.Errorf("NVML init: %s", l.errString(rc))
+		C.nvml_unload(&l.n)
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *nvmlLib) close() { C.nvml_close(&l.n) }
+
+func (l *nvmlLib) errString(rc C.int) string { return C.GoString(C.nvml_err(&l.n, rc)) }
+
+// devices lists every GPU with NVML's index, UUID and PCI bus id.
+func (l *nvmlLib) devices() ([]GPU, error) {
+	var count C.uint
+	if rc := C.nvml_count(&l.n, &count); rc != 0 {
+		return nil, fmt.Errorf("NVML device count: %s", l.errString(rc))
+	}
+	var name [96]C.char
+	var uuid [96]C.char
+	var bus [32]C.char
+	var out []GPU
+	for i := C.uint(0); i < count; i++ {
+		var mem C.nvmlMemory
+		if rc := C.nvml_device(&l.n, i, &name[0], C.uint(len(name)), &mem, &uuid[0], C.uint(len(uuid)),
+			&bus[0], C.uint(len(bus))); rc != 0 {
+			return out, fmt.Errorf("NVML device %d: %s", i, l.errString(rc))
+		}
+		out = append(out, GPU{
+			Index:    int(i),
+			Name:     C.GoString(&name[0]),
+			UUID:     C.GoString(&uuid[0]),
+			PCIBusID: C.GoString(&bus[0]),
+			TotalMB:  int64(mem.total >> 20),
+			FreeMB:   int64(mem.free >> 20),
+			UsedMB:   int64(mem.used >> 20),
+		})
+	}
+	return out, nil
+}
+
+// usedMB reads the used memory of the GPU with NVML index i.
+func (l *nvmlLib) usedMB(i int) (int64, bool) {
+	var used C.ulonglong
+	if C.nvml_used(&l.n, C.uint(i), &used) != 0 {
+		return 0, false
+	}
+	return int64(used >> 20), true
+}
+
+// nvmlQuery reads the GPUs through NVML.
+func nvmlQuery() (GPUReport, error) {
+	l, err := openNVML()
+	if err != nil {
 		return GPUReport{}, err
 	}
-	defer C.nvml_close(&n)
+	defer l.close()
 	r := GPUReport{Source: "nvml"}
 	buf := make([]byte, 96)
-	if C.nvml_driver(&n, (*C.char)(unsafe.Pointer(&buf[0])), C.uint(len(buf))) == 0 {
+	if C.nvml_driver(&l.n, (*C.char)(unsafe.Pointer(&buf[0])), C.uint(len(buf))) == 0 {
 		r.Driver = C.GoString((*C.char)(unsafe.Pointer(&buf[0])))
 	}
 	var cv C.int
-	if C.nvml_cuda(&n, &cv) == 0 {
+	if C.nvml_cuda(&l.n, &cv) == 0 {
 		r.CUDADriver = fmt.Sprintf("%d.%d", cv/1000, (cv%1000)/10)
 	}
-	var count C.uint
-	if rc := C.nvml_count(&n, &count); rc != 0 {
-		return r, fmt.Errorf("NVML device count: %s", C.GoString(C.nvml_err(&n, rc)))
-	}
-	for i := C.uint(0); i < count; i++ {
-		var mem C.nvmlMemory
-		if rc := C.nvml_device(&n, i, (*C.char)(unsafe.Pointer(&buf[0])), C.uint(len(buf)), &mem); rc != 0 {
-			return r, fmt.Errorf("NVML device %d: %s", i, C.GoString(C.nvml_err(&n, rc)))
-		}
-		r.Devices = append(r.Devices, GPU{
-			Index:   int(i),
-			Name:    C.GoString((*C.char)(unsafe.Pointer(&buf[0]))),
-			TotalMB: int64(mem.total >> 20),
-			FreeMB:  int64(mem.free >> 20),
-			UsedMB:  int64(mem.used >> 20),
-		})
-	}
-	return r, nil
+	r.Devices, err = l.devices()
+	return r, err
 }
 
-// GPUMemorySampler polls one GPU's used memory through NVML and keeps the
-// highest value seen, to report peak device memory of a run.
-type GPUMemorySampler struct {
-	stop chan struct{}
-	done chan int64
-}
-
-// SampleGPUMemory starts polling device index every interval. It returns nil
-// when NVML is not available.
-func SampleGPUMemory(index int, interval time.Duration) *GPUMemorySampler {
-	var n C.nvml
-	if msg := C.nvml_open(&n); msg != nil {
-		return nil
+// nvmlGPUUsage finds the GPU that CUDA ordinal names in this process (by
+// UUID or PCI bus id under CUDA_VISIBLE_DEVICES, see GPUForCUDA) and returns
+// a reader of its used memory in MB, and the func that closes NVML.
+func nvmlGPUUsage(ordinal int) (func() (int64, bool), func(), error) {
+	l, err := openNVML()
+	if err != nil {
+		return nil, nil, err
 	}
-	if C.nvml_init(&n) != 0 {
-		C.dlclose(n.lib)
-		return nil
+	devs, err := l.devices()
+	if err != nil {
+		l.close()
+		return nil, nil, err
 	}
-	s := &GPUMemorySampler{stop: make(chan struct{}), done: make(chan int64, 1)}
-	go func() {
-		defer C.nvml_close(&n)
-		var peak int64
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			var used C.ulonglong
-			if C.nvml_used(&n, C.uint(index), &used) == 0 {
-				peak = max(peak, int64(used>>20))
-			}
-			select {
-			case <-s.stop:
-				s.done <- peak
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return s
-}
-
-// Stop ends sampling and returns the peak used memory in MB.
-func (s *GPUMemorySampler) Stop() int64 {
-	if s == nil {
-		return 0
+	visible, set := os.LookupEnv(VisibleDevicesEnv)
+	g, err := GPUForCUDA(ordinal, visible, set, devs)
+	if err != nil {
+		l.close()
+		return nil, nil, err
 	}
-	close(s.stop)
-	return <-s.done
+	return func() (int64, bool) { return l.usedMB(g.Index) }, l.close, nil
 }

@@ -29,6 +29,7 @@ func TestBytes(t *testing.T) {
 	for n, want := range map[int64]string{
 		0: "0 B", 999: "999 B", 1000: "1.0 kB", 1500: "1.5 kB", 999_960: "1.0 MB",
 		6_900_000_000: "6.9 GB", 2_100_000_000_000: "2.1 TB", -1500: "-1.5 kB",
+		2_996_215_163: "3.0 GB", 10_300_000_000: "10.3 GB", // Hub sizes, as `diptych models` lists them
 	} {
 		if got := Bytes(n); got != want {
 			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"diptych/engine/onnx"
 	"diptych/engine/ort"
 )
 
@@ -11,19 +12,19 @@ import (
 // values to each graph's declared element types at its boundary.
 
 // inputType returns the declared element type of input name of graph g.
-func (p *Pipeline) inputType(g, name string) ort.ElementType {
+func (p *Pipeline) inputType(g, name string) onnx.ElementType {
 	if t, ok := p.sess[g].Input(name); ok {
 		return t.Type
 	}
-	return ort.Undefined
+	return onnx.Undefined
 }
 
 // outputType returns the declared element type of output name of graph g.
-func (p *Pipeline) outputType(g, name string) ort.ElementType {
+func (p *Pipeline) outputType(g, name string) onnx.ElementType {
 	if t, ok := p.sess[g].Output(name); ok {
 		return t.Type
 	}
-	return ort.Undefined
+	return onnx.Undefined
 }
 
 // values collects tensors so that one deferred call destroys them all.
@@ -196,7 +197,7 @@ func copyFloats(v ort.Value) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ort.TypeOf(v) == ort.Float32 {
+	if ort.TypeOf(v) == onnx.Float32 {
 		f = append([]float32(nil), f...)
 	}
 	return f, nil

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"diptych/engine/models"
+	"diptych/engine/onnx"
 	"diptych/engine/ort"
 	"diptych/engine/tokenizer"
 )
@@ -300,7 +301,7 @@ func chooseVariant(l models.Layout, variant string, dtypes map[string]string) (m
 }
 
 // ioError explains a graph whose inputs or outputs are not the expected ones.
-func ioError(graph string, c models.Component, kind string, have []ort.TensorInfo, want []string) error {
+func ioError(graph string, c models.Component, kind string, have []onnx.TensorInfo, want []string) error {
 	names := make([]string, len(have))
 	for i, t := range have {
 		names[i] = t.Name
@@ -372,7 +373,7 @@ func (p *Pipeline) readDims() error {
 	var problems []string
 	// A dimension comes from the graph; where the export left it symbolic,
 	// from the JSON files beside it (fallback > 0).
-	dim := func(graph string, t ort.TensorInfo, ok bool, axis int, what string, fallback int) int {
+	dim := func(graph string, t onnx.TensorInfo, ok bool, axis int, what string, fallback int) int {
 		if ok && len(t.Shape) > axis && t.Shape[axis].Value > 0 {
 			return int(t.Shape[axis].Value)
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"diptych/engine/models"
+	"diptych/engine/onnx"
 	"diptych/engine/ort"
 )
 
@@ -163,7 +164,7 @@ func TestFP16Variant(t *testing.T) {
 		!strings.Contains(p.Notes[1], "language_model: no q4f16 file, using fp16") {
 		t.Errorf("notes %q", p.Notes)
 	}
-	if kv := p.inputType("language_model", "past_key_values.0.key"); kv != ort.Float16 {
+	if kv := p.inputType("language_model", "past_key_values.0.key"); kv != onnx.Float16 {
 		t.Fatalf("KV type %s", kv)
 	}
 	worst := teacherForcedT2I(t, p, m, m.T2I.Cond, m.T2I.Uncond)
@@ -299,18 +300,18 @@ func TestDimsFromConfigWhenSymbolic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	symbolic := func(list []ort.TensorInfo) {
+	symbolic := func(list []onnx.TensorInfo) {
 		for i := range list {
-			shape := append([]ort.Dim(nil), list[i].Shape...)
+			shape := append([]onnx.Dim(nil), list[i].Shape...)
 			for j := 1; j < len(shape); j++ {
-				shape[j] = ort.Dim{Value: -1, Param: "d"}
+				shape[j] = onnx.Dim{Value: -1, Param: "d"}
 			}
 			list[i].Shape = shape
 		}
 	}
 	for g, c := range l.Components {
-		c.Info.Inputs = append([]ort.TensorInfo(nil), c.Info.Inputs...)
-		c.Info.Outputs = append([]ort.TensorInfo(nil), c.Info.Outputs...)
+		c.Info.Inputs = append([]onnx.TensorInfo(nil), c.Info.Inputs...)
+		c.Info.Outputs = append([]onnx.TensorInfo(nil), c.Info.Outputs...)
 		symbolic(c.Info.Inputs)
 		symbolic(c.Info.Outputs)
 		l.Components[g] = c

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"diptych/engine/ort"
+	"diptych/engine/onnx"
 )
 
 // ioSpec is one graph input or output a pipeline feeds or reads by name.
@@ -13,22 +13,22 @@ type ioSpec struct {
 	names   []string // accepted names (first is the usual one)
 	prefix  bool     // names are prefixes ("hidden_states." matches hidden_states.N)
 	output  bool
-	types   []ort.ElementType
+	types   []onnx.ElementType
 	lastDim []int64 // accepted fixed sizes of the last axis; nil = any
 }
 
 var (
-	floats = []ort.ElementType{ort.Float32, ort.Float16}
-	ints   = []ort.ElementType{ort.Int32, ort.Int64}
-	int64s = []ort.ElementType{ort.Int64}
-	steps  = []ort.ElementType{ort.Int64, ort.Float32, ort.Float16}
+	floats = []onnx.ElementType{onnx.Float32, onnx.Float16}
+	ints   = []onnx.ElementType{onnx.Int32, onnx.Int64}
+	int64s = []onnx.ElementType{onnx.Int64}
+	steps  = []onnx.ElementType{onnx.Int64, onnx.Float32, onnx.Float16}
 )
 
-func in(name string, types []ort.ElementType, last ...int64) ioSpec {
+func in(name string, types []onnx.ElementType, last ...int64) ioSpec {
 	return ioSpec{names: []string{name}, types: types, lastDim: last}
 }
 
-func out(name string, types []ort.ElementType, last ...int64) ioSpec {
+func out(name string, types []onnx.ElementType, last ...int64) ioSpec {
 	return ioSpec{names: []string{name}, output: true, types: types, lastDim: last}
 }
 
@@ -104,12 +104,12 @@ func Check(l Layout) []string {
 	return problems
 }
 
-func checkIO(rel string, info ort.ModelInfo, s ioSpec) []string {
+func checkIO(rel string, info onnx.ModelInfo, s ioSpec) []string {
 	list, what := info.Inputs, "input"
 	if s.output {
 		list, what = info.Outputs, "output"
 	}
-	var t ort.TensorInfo
+	var t onnx.TensorInfo
 	found := false
 	for _, n := range s.names {
 		for _, cand := range list {
@@ -214,7 +214,7 @@ func janusWidths(l Layout) []string {
 	widths := map[int64][]string{}
 	for _, name := range l.ComponentNames() {
 		c := l.Components[name]
-		for _, list := range [][]ort.TensorInfo{c.Info.Inputs, c.Info.Outputs} {
+		for _, list := range [][]onnx.TensorInfo{c.Info.Inputs, c.Info.Outputs} {
 			for _, t := range list {
 				if (t.Name == "inputs_embeds" || t.Name == "hidden_states") && len(t.Shape) == 3 && t.Shape[2].Value > 0 {
 					widths[t.Shape[2].Value] = append(widths[t.Shape[2].Value], name)

@@ -560,11 +560,3 @@ func TestDownloadUnknownSizeUsesHEAD(t *testing.T) {
 		t.Errorf("requests = %v, want HEAD then ranged GETs resuming at 20000", reqs)
 	}
 }
-
-func TestFormatBytes(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 kB", 2_996_215_163: "3.0 GB", 10_300_000_000: "10.3 GB"} {
-		if got := FormatBytes(n); got != want {
-			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}

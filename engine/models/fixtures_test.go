@@ -7,14 +7,14 @@ import (
 	"strconv"
 	"testing"
 
-	"diptych/engine/ort"
+	"diptych/engine/onnx"
 )
 
 // tio is one graph input or output of a fake ONNX file. Dims are int for a
 // fixed size or string for a symbolic one.
 type tio struct {
 	name string
-	typ  ort.ElementType
+	typ  onnx.ElementType
 	dims []any
 }
 
@@ -89,10 +89,10 @@ func writeONNX(t *testing.T, path string, ins, outs []tio, externalData string) 
 }
 
 var (
-	f32 = ort.Float32
-	f16 = ort.Float16
-	i32 = ort.Int32
-	i64 = ort.Int64
+	f32 = onnx.Float32
+	f16 = onnx.Float16
+	i32 = onnx.Int32
+	i64 = onnx.Int64
 )
 
 // makeSDXL writes a fake SDXL export: crossDim 2048 gives a base, 1280 a

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"diptych/engine/ort"
+	"diptych/engine/onnx"
 )
 
 // Kind names what a model folder holds.
@@ -38,7 +38,7 @@ type Component struct {
 	// Size is the bytes of the .onnx file plus its external data.
 	Size int64 `json:"size"`
 	// Info holds the graph's inputs and outputs, read without loading weights.
-	Info ort.ModelInfo `json:"-"`
+	Info onnx.ModelInfo `json:"-"`
 }
 
 // Layout is what Detect found in a model folder.
@@ -536,7 +536,7 @@ func readComponent(root, name, path, variant string) (Component, bool, []string)
 		return Component{}, false, []string{rel + " is empty"}
 	}
 	c := Component{Name: name, Model: path, Variant: variant, Size: st.Size()}
-	info, err := ort.ReadModelInfo(path)
+	info, err := onnx.ReadModelInfo(path)
 	if err != nil {
 		return c, false, []string{fmt.Sprintf("%s does not read as ONNX (%d bytes): %v", rel, st.Size(), err)}
 	}

@@ -1,88 +1,71 @@
 package ort
 
+// All of Diptych's C is in capi.c (declared in capi.h): the calls into the
+// ONNX Runtime C API that onnxruntime_go does not expose. This file holds the
+// cgo flags for the package and the one OrtApi table those calls use.
+
 /*
 #cgo CFLAGS: -I${SRCDIR}/capi
 #cgo !windows LDFLAGS: -ldl
 #include <stdlib.h>
-#include "onnxruntime_c_api.h"
-#ifdef _WIN32
-#include <windows.h>
-
-// diptych_api returns the OrtApi of the already-loaded library at path.
-static const OrtApi* diptych_api(const char* path) {
-	HMODULE h = LoadLibraryA(path); // takes a reference if already loaded
-	if (!h) return NULL;
-	const OrtApiBase* (*get)(void) = (const OrtApiBase* (*)(void))(void*)GetProcAddress(h, "OrtGetApiBase");
-	FreeLibrary(h); // the runtime keeps its own reference
-	if (!get) return NULL;
-	return get()->GetApi(ORT_API_VERSION);
-}
-#else
-#include <dlfcn.h>
-
-// diptych_api returns the OrtApi of the already-loaded library at path.
-static const OrtApi* diptych_api(const char* path) {
-	void* h = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
-	if (!h) h = dlopen(path, RTLD_LAZY);
-	if (!h) return NULL;
-	const OrtApiBase* (*get)(void) = (const OrtApiBase* (*)(void))dlsym(h, "OrtGetApiBase");
-	dlclose(h); // the runtime keeps its own reference
-	if (!get) return NULL;
-	return get()->GetApi(ORT_API_VERSION);
-}
-#endif
-
-static int diptych_providers(const OrtApi* api, char*** out, int* n) {
-	OrtStatus* st = api->GetAvailableProviders(out, n);
-	if (st) { api->ReleaseStatus(st); return 1; }
-	return 0;
-}
-static void diptych_release_providers(const OrtApi* api, char** p, int n) {
-	OrtStatus* st = api->ReleaseAvailableProviders(p, n);
-	if (st) api->ReleaseStatus(st);
-}
-
-static OrtStatus* diptych_rank0(const OrtApi* api, const OrtMemoryInfo* mi, void* data, size_t len,
-		ONNXTensorElementDataType type, OrtValue** out) {
-	return api->CreateTensorWithDataAsOrtValue(mi, data, len, NULL, 0, type, out);
-}
-static void diptych_release_value(const OrtApi* api, OrtValue* v) { api->ReleaseValue(v); }
-static const char* diptych_status_message(const OrtApi* api, OrtStatus* st) { return api->GetErrorMessage(st); }
-static void diptych_release_status(const OrtApi* api, OrtStatus* st) { api->ReleaseStatus(st); }
+#include "capi.h"
 */
 import "C"
 
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"unsafe"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"diptych/engine/onnx"
 )
+
+// envAPI is the C API table of the library the ORT environment was
+// initialised from: fetched once by Open (bindAPI), cleared by the last
+// Close (unbindAPI). Guarded by envMu, like the environment itself.
+var envAPI *C.OrtApi
+
+// bindAPI fetches the C API table of the library at path. envMu is held.
+func bindAPI(path string) error {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	api := C.dip_api(cpath)
+	if api == nil {
+		return fmt.Errorf("cannot reach the ONNX Runtime C API (version %d) of %s", C.ORT_API_VERSION, path)
+	}
+	envAPI = api
+	return nil
+}
+
+// unbindAPI forgets the table before the library is unloaded. envMu is held.
+func unbindAPI() { envAPI = nil }
+
+// loadedAPI returns the C API of the library this process initialised, or
+// nil when no Runtime is open.
+func loadedAPI() *C.OrtApi {
+	envMu.Lock()
+	defer envMu.Unlock()
+	return envAPI
+}
 
 // capi returns the C API table of this runtime's library.
 func (rt *Runtime) capi() (*C.OrtApi, error) {
-	cpath := C.CString(rt.Path)
-	defer C.free(unsafe.Pointer(cpath))
-	api := C.diptych_api(cpath)
-	if api == nil {
-		return nil, errors.New("cannot reach the ONNX Runtime C API of " + rt.Path)
+	if api := loadedAPI(); api != nil {
+		return api, nil
 	}
-	return api, nil
+	return nil, errors.New("ONNX Runtime " + rt.Path + " is closed")
 }
 
-// loadedAPI returns the C API of the library this process initialised, or nil.
-func loadedAPI() *C.OrtApi {
-	envMu.Lock()
-	path := envPath
-	envMu.Unlock()
-	if path == "" {
+// status turns an OrtStatus into an error and releases it.
+func status(api *C.OrtApi, st *C.OrtStatus) error {
+	if st == nil {
 		return nil
 	}
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
-	return C.diptych_api(cpath)
+	msg := C.GoString(C.dip_status_message(api, st))
+	C.dip_release_status(api, st)
+	return errors.New(msg)
 }
 
 // Providers lists the execution providers compiled into the loaded library
@@ -95,10 +78,10 @@ func (rt *Runtime) Providers() ([]string, error) {
 	}
 	var list **C.char
 	var n C.int
-	if C.diptych_providers(api, &list, &n) != 0 {
+	if C.dip_providers(api, &list, &n) != 0 {
 		return nil, errors.New("GetAvailableProviders failed")
 	}
-	defer C.diptych_release_providers(api, list, n)
+	defer C.dip_release_providers(api, list, n)
 	names := unsafe.Slice(list, int(n))
 	out := make([]string, len(names))
 	for i, p := range names {
@@ -112,36 +95,32 @@ func (rt *Runtime) Providers() ([]string, error) {
 // shapes, so the value is built through the C API and swapped into a
 // CustomDataTensor, which then owns it (Destroy releases it). data must hold
 // one element.
-func newRank0(t ElementType, data []byte) (Value, error) {
+func newRank0(t onnx.ElementType, data []byte) (Value, error) {
 	if len(data) != t.Size() {
 		return nil, fmt.Errorf("scalar %s needs %d bytes, got %d", t, t.Size(), len(data))
+	}
+	api := loadedAPI()
+	mi, err := ort.GetMemoryInfo()
+	if api == nil || err != nil {
+		return nil, errors.New("ONNX Runtime is not initialised")
 	}
 	holder, err := ort.NewCustomDataTensor(Shape{1}, data, ort.TensorElementDataType(t))
 	if err != nil {
 		return nil, err
 	}
-	api := loadedAPI()
-	mi, err := ort.GetMemoryInfo()
-	if api == nil || err != nil {
-		holder.Destroy()
-		return nil, errors.New("ONNX Runtime is not initialised")
-	}
 	var v *C.OrtValue
-	st := C.diptych_rank0(api, (*C.OrtMemoryInfo)(unsafe.Pointer(mi)), unsafe.Pointer(&data[0]), C.size_t(len(data)),
-		C.ONNXTensorElementDataType(t), &v)
-	if st != nil {
-		msg := C.GoString(C.diptych_status_message(api, st))
-		C.diptych_release_status(api, st)
+	st := C.dip_tensor_with_data(api, (*C.OrtMemoryInfo)(unsafe.Pointer(mi)), unsafe.Pointer(&data[0]), C.size_t(len(data)),
+		nil, 0, C.ONNXTensorElementDataType(t), &v)
+	if err := status(api, st); err != nil {
 		holder.Destroy()
-		return nil, fmt.Errorf("create %s scalar: %s", t, msg)
+		return nil, fmt.Errorf("create %s scalar: %w", t, err)
 	}
-	// Swap the rank-1 value for the rank-0 one inside the holder.
-	f := reflect.ValueOf(holder).Elem()
-	ptr := reflect.NewAt(f.FieldByName("ortValue").Type(), unsafe.Pointer(f.FieldByName("ortValue").UnsafeAddr())).Elem()
-	shape := reflect.NewAt(f.FieldByName("shape").Type(), unsafe.Pointer(f.FieldByName("shape").UnsafeAddr())).Elem()
-	old := unsafe.Pointer(ptr.Pointer())
-	ptr.Set(reflect.NewAt(ptr.Type().Elem(), unsafe.Pointer(v)))
-	shape.Set(reflect.ValueOf(Shape{}))
-	C.diptych_release_value(api, (*C.OrtValue)(old))
+	old, err := swapOrtValue(holder, unsafe.Pointer(v), Shape{})
+	if err != nil {
+		C.dip_release_value(api, v)
+		holder.Destroy()
+		return nil, fmt.Errorf("create %s scalar: %w", t, err)
+	}
+	C.dip_release_value(api, (*C.OrtValue)(old))
 	return holder, nil
 }

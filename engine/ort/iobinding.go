@@ -2,111 +2,7 @@ package ort
 
 /*
 #include <stdlib.h>
-#include <string.h>
-#include "onnxruntime_c_api.h"
-
-static OrtStatus* dip_create_memory_info(const OrtApi* api, const char* name, int id, OrtMemoryInfo** out) {
-	return api->CreateMemoryInfo(name, OrtDeviceAllocator, id, OrtMemTypeDefault, out);
-}
-static void dip_release_memory_info(const OrtApi* api, OrtMemoryInfo* mi) { api->ReleaseMemoryInfo(mi); }
-
-static OrtStatus* dip_create_binding(const OrtApi* api, OrtSession* s, OrtIoBinding** out) {
-	return api->CreateIoBinding(s, out);
-}
-static void dip_release_binding(const OrtApi* api, OrtIoBinding* b) { api->ReleaseIoBinding(b); }
-static OrtStatus* dip_bind_input(const OrtApi* api, OrtIoBinding* b, const char* name, const OrtValue* v) {
-	return api->BindInput(b, name, v);
-}
-static OrtStatus* dip_bind_output(const OrtApi* api, OrtIoBinding* b, const char* name, const OrtValue* v) {
-	return api->BindOutput(b, name, v);
-}
-static OrtStatus* dip_bind_output_device(const OrtApi* api, OrtIoBinding* b, const char* name, const OrtMemoryInfo* mi) {
-	return api->BindOutputToDevice(b, name, mi);
-}
-static void dip_clear_inputs(const OrtApi* api, OrtIoBinding* b) { api->ClearBoundInputs(b); }
-static void dip_clear_outputs(const OrtApi* api, OrtIoBinding* b) { api->ClearBoundOutputs(b); }
-
-static OrtStatus* dip_create_run_options(const OrtApi* api, OrtRunOptions** out) { return api->CreateRunOptions(out); }
-static void dip_release_run_options(const OrtApi* api, OrtRunOptions* ro) { api->ReleaseRunOptions(ro); }
-static OrtStatus* dip_terminate(const OrtApi* api, OrtRunOptions* ro) { return api->RunOptionsSetTerminate(ro); }
-// dip_run_binding waits for input copies to the device, runs, and waits for
-// the outputs (no-ops on the CPU; on CUDA the copies may be asynchronous).
-static OrtStatus* dip_run_binding(const OrtApi* api, OrtSession* s, const OrtRunOptions* ro, OrtIoBinding* b) {
-	OrtStatus* st = api->SynchronizeBoundInputs(b);
-	if (st) return st;
-	st = api->RunWithBinding(s, ro, b);
-	if (st) return st;
-	return api->SynchronizeBoundOutputs(b);
-}
-
-// dip_bound_outputs returns the bound output values and their names
-// (names concatenated into one malloc'd buffer, lengths in *lens). The
-// caller frees *vals, *names and *lens with free().
-static OrtStatus* dip_bound_outputs(const OrtApi* api, const OrtIoBinding* b, OrtValue*** vals, char** names,
-		size_t** lens, size_t* count) {
-	OrtAllocator* alloc = NULL;
-	OrtStatus* st = api->GetAllocatorWithDefaultOptions(&alloc);
-	if (st) return st;
-	char* nbuf = NULL; size_t* nlens = NULL; size_t ncount = 0;
-	st = api->GetBoundOutputNames(b, alloc, &nbuf, &nlens, &ncount);
-	if (st) return st;
-	OrtValue** v = NULL; size_t vcount = 0;
-	st = api->GetBoundOutputValues(b, alloc, &v, &vcount);
-	if (st) {
-		if (nbuf) alloc->Free(alloc, nbuf);
-		if (nlens) alloc->Free(alloc, nlens);
-		return st;
-	}
-	size_t total = 0;
-	for (size_t i = 0; i < ncount; i++) total += nlens[i];
-	*names = (char*)malloc(total + 1);
-	*lens = (size_t*)malloc((ncount + 1) * sizeof(size_t));
-	*vals = (OrtValue**)malloc((vcount + 1) * sizeof(OrtValue*));
-	if (total) memcpy(*names, nbuf, total);
-	if (ncount) memcpy(*lens, nlens, ncount * sizeof(size_t));
-	if (vcount) memcpy(*vals, v, vcount * sizeof(OrtValue*));
-	*count = vcount < ncount ? vcount : ncount;
-	for (size_t i = *count; i < vcount; i++) api->ReleaseValue(v[i]);
-	if (nbuf) alloc->Free(alloc, nbuf);
-	if (nlens) alloc->Free(alloc, nlens);
-	if (v) alloc->Free(alloc, v);
-	return NULL;
-}
-
-static OrtStatus* dip_new_tensor(const OrtApi* api, const int64_t* shape, size_t rank,
-		ONNXTensorElementDataType t, OrtValue** out) {
-	OrtAllocator* alloc = NULL;
-	OrtStatus* st = api->GetAllocatorWithDefaultOptions(&alloc);
-	if (st) return st;
-	return api->CreateTensorAsOrtValue(alloc, shape, rank, t, out);
-}
-
-static OrtStatus* dip_value_info(const OrtApi* api, const OrtValue* v, int* type, int64_t* dims, size_t maxRank,
-		size_t* rank, const char** memName, int* memID) {
-	OrtTensorTypeAndShapeInfo* info = NULL;
-	OrtStatus* st = api->GetTensorTypeAndShape(v, &info);
-	if (st) return st;
-	ONNXTensorElementDataType et;
-	st = api->GetTensorElementType(info, &et);
-	if (!st) st = api->GetDimensionsCount(info, rank);
-	if (!st && *rank <= maxRank) st = api->GetDimensions(info, dims, *rank);
-	api->ReleaseTensorTypeAndShapeInfo(info);
-	if (st) return st;
-	*type = (int)et;
-	const OrtMemoryInfo* mi = NULL;
-	st = api->GetTensorMemoryInfo(v, &mi);
-	if (st) return st;
-	st = api->MemoryInfoGetName(mi, memName);
-	if (st) return st;
-	return api->MemoryInfoGetId(mi, memID);
-}
-
-static OrtStatus* dip_value_data(const OrtApi* api, OrtValue* v, void** out) {
-	return api->GetTensorMutableData(v, out);
-}
-static void dip_release_ortvalue(const OrtApi* api, OrtValue* v) { api->ReleaseValue(v); }
-static const char* dip_status_message(const OrtApi* api, OrtStatus* st) { return api->GetErrorMessage(st); }
-static void dip_release_status(const OrtApi* api, OrtStatus* st) { api->ReleaseStatus(st); }
+#include "capi.h"
 */
 import "C"
 
@@ -114,12 +10,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"reflect"
 	"strings"
 	"unsafe"
 
-	ort "github.com/yalue/onnxruntime_go"
+	"diptych/engine/onnx"
 )
 
 // This file adds what onnxruntime_go v1.27 lacks for keeping a decoder's KV
@@ -128,12 +22,11 @@ import (
 // re-binding those values as the next run's inputs. It talks to the ORT C API
 // directly.
 //
-// It needs the OrtSession pointer of a session, which onnxruntime_go keeps in
-// unexported fields (DynamicAdvancedSession.s → *AdvancedSession.ortSession);
-// sessionPointer reads it with reflect and fails with an error naming the
-// expected layout if a new onnxruntime_go version changes it (the tests
-// exercise this on every run). Likewise the OrtValue of an onnxruntime_go
-// Value is the single ortValue field of its ValueInternalData.
+// It needs the OrtSession pointer of a session and the OrtValue of a value,
+// which onnxruntime_go keeps in unexported fields; internals.go reads them
+// with checked reflection and fails with an error naming the expected layout
+// if a new onnxruntime_go version changes it (the tests exercise this on
+// every run). The C helpers are in capi.c.
 
 // MemoryInfo says where ONNX Runtime should allocate bound outputs: "Cpu" or
 // "Cuda" memory of one device. Close it when done.
@@ -193,7 +86,7 @@ type BoundValue struct {
 // NewBoundTensor allocates a zeroed CPU tensor through ONNX Runtime's
 // allocator. Zero-size shapes (such as an empty KV cache [B,H,0,D]) and
 // float16 are allowed.
-func NewBoundTensor(t ElementType, shape Shape) (*BoundValue, error) {
+func NewBoundTensor(t onnx.ElementType, shape Shape) (*BoundValue, error) {
 	api := loadedAPI()
 	if api == nil {
 		return nil, errors.New("tensor: ONNX Runtime is not initialised")
@@ -224,14 +117,14 @@ func NewBoundTensor(t ElementType, shape Shape) (*BoundValue, error) {
 // Release drops this reference to the value.
 func (b *BoundValue) Release() {
 	if b != nil && b.v != nil {
-		C.dip_release_ortvalue(b.api, b.v)
+		C.dip_release_value(b.api, b.v)
 		b.v = nil
 	}
 }
 
 // ValueInfo describes a BoundValue: element type, shape and where it lives.
 type ValueInfo struct {
-	Type   ElementType
+	Type   onnx.ElementType
 	Shape  Shape
 	Memory string // "Cpu", "Cuda", ...
 	Device int
@@ -257,7 +150,7 @@ func (b *BoundValue) Info() (ValueInfo, error) {
 	for i := range shape {
 		shape[i] = int64(dims[i])
 	}
-	return ValueInfo{Type: ElementType(typ), Shape: shape, Memory: C.GoString(mem), Device: int(id)}, nil
+	return ValueInfo{Type: onnx.ElementType(typ), Shape: shape, Memory: C.GoString(mem), Device: int(id)}, nil
 }
 
 // OnHost reports whether the value lives in CPU memory (and can be read).
@@ -297,14 +190,12 @@ func (b *BoundValue) Float32s() ([]float32, error) {
 	}
 	out := make([]float32, numElements(info.Shape))
 	switch info.Type {
-	case Float32:
+	case onnx.Float32:
 		copy(out, unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(data))), len(out)))
-	case Float16:
-		DecodeF16(out, data)
-	case BFloat16:
-		for i := range out {
-			out[i] = math.Float32frombits(uint32(data[2*i])<<16 | uint32(data[2*i+1])<<24)
-		}
+	case onnx.Float16:
+		onnx.DecodeF16(out, data)
+	case onnx.BFloat16:
+		onnx.DecodeBF16(out, data)
 	default:
 		return nil, fmt.Errorf("value of type %s is not a float tensor", info.Type)
 	}
@@ -325,10 +216,10 @@ func (b *BoundValue) SetFloat32s(src []float32) error {
 		return fmt.Errorf("value %v holds %d values, got %d", info.Shape, numElements(info.Shape), len(src))
 	}
 	switch info.Type {
-	case Float32:
+	case onnx.Float32:
 		copy(unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(data))), len(src)), src)
-	case Float16:
-		EncodeF16(data, src)
+	case onnx.Float16:
+		onnx.EncodeF16(data, src)
 	default:
 		return fmt.Errorf("value of type %s is not a float32/float16 tensor", info.Type)
 	}
@@ -380,11 +271,11 @@ func (b *Binding) Close() {
 }
 
 func (b *Binding) checkName(name string, outputs bool) error {
-	list := b.s.Info.Inputs
+	list, find := b.s.Info.Inputs, b.s.Info.Input
 	if outputs {
-		list = b.s.Info.Outputs
+		list, find = b.s.Info.Outputs, b.s.Info.Output
 	}
-	if _, ok := findInfo(list, name); ok {
+	if _, ok := find(name); ok {
 		return nil
 	}
 	kind := "input"
@@ -549,58 +440,6 @@ func (b *Binding) Outputs() (map[string]*BoundValue, error) {
 		out[name] = &BoundValue{api: b.api, v: vs[i]}
 	}
 	return out, nil
-}
-
-// status turns an OrtStatus into an error and releases it.
-func status(api *C.OrtApi, st *C.OrtStatus) error {
-	if st == nil {
-		return nil
-	}
-	msg := C.GoString(C.dip_status_message(api, st))
-	C.dip_release_status(api, st)
-	return errors.New(msg)
-}
-
-// sessionPointer returns the OrtSession* inside an onnxruntime_go
-// DynamicAdvancedSession (field s *AdvancedSession, whose field ortSession is
-// the pointer). It fails loudly when the layout is not that.
-func sessionPointer(d *ort.DynamicAdvancedSession) (unsafe.Pointer, error) {
-	const want = "onnxruntime_go layout changed: expected DynamicAdvancedSession.s *AdvancedSession with field ortSession *C.OrtSession"
-	if d == nil {
-		return nil, errors.New("nil session")
-	}
-	dv := reflect.ValueOf(d).Elem()
-	f := dv.FieldByName("s")
-	if !f.IsValid() || f.Kind() != reflect.Pointer || f.Type().Elem().Name() != "AdvancedSession" || f.IsNil() {
-		return nil, errors.New(want)
-	}
-	sv := f.Elem().FieldByName("ortSession")
-	if !sv.IsValid() || sv.Kind() != reflect.Pointer || !strings.Contains(sv.Type().Elem().Name(), "OrtSession") {
-		return nil, errors.New(want)
-	}
-	p := unsafe.Pointer(sv.Pointer())
-	if p == nil {
-		return nil, errors.New("session already destroyed")
-	}
-	return p, nil
-}
-
-// valuePointer returns the OrtValue* of an onnxruntime_go value: the single
-// field ortValue of its ValueInternalData.
-func valuePointer(v Value) (unsafe.Pointer, error) {
-	if v == nil {
-		return nil, errors.New("nil value")
-	}
-	in := v.GetInternals()
-	rv := reflect.ValueOf(in).Elem()
-	if rv.NumField() != 1 || rv.Type().Field(0).Name != "ortValue" || rv.Field(0).Kind() != reflect.Pointer {
-		return nil, errors.New("onnxruntime_go layout changed: expected ValueInternalData{ortValue *C.OrtValue}")
-	}
-	p := unsafe.Pointer(rv.Field(0).Pointer())
-	if p == nil {
-		return nil, errors.New("value already destroyed")
-	}
-	return p, nil
 }
 
 // borrowValue wraps an OrtValue without taking a reference (never Release

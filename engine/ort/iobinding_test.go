@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"diptych/engine/onnx"
 )
 
 // tinyLM is a real two-layer LLaMA decoder with past/present KV tensors
@@ -35,7 +37,7 @@ func TestInternalsLayout(t *testing.T) {
 	if err != nil || p == nil {
 		t.Fatalf("session pointer: %v", err)
 	}
-	x, err := NewFloatTensor(Float32, Shape{2}, []float32{1, 2})
+	x, err := NewFloatTensor(onnx.Float32, Shape{2}, []float32{1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,20 +97,20 @@ func fullRun(t *testing.T, s *Session, b, T int, embeds []float32) []float32 {
 		in[name] = v
 		all = append(all, v)
 	}
-	v, err := NewFloatTensor(Float32, Shape{int64(b), int64(T), lmHidden}, embeds)
+	v, err := NewFloatTensor(onnx.Float32, Shape{int64(b), int64(T), lmHidden}, embeds)
 	add("inputs_embeds", v, err)
-	v, err = NewIntTensor(Int64, Shape{int64(b), int64(T)}, ones(b*T))
+	v, err = NewIntTensor(onnx.Int64, Shape{int64(b), int64(T)}, ones(b*T))
 	add("attention_mask", v, err)
-	v, err = NewIntTensor(Int64, Shape{int64(b), int64(T)}, positions(b, 0, T))
+	v, err = NewIntTensor(onnx.Int64, Shape{int64(b), int64(T)}, positions(b, 0, T))
 	add("position_ids", v, err)
 	for l := 0; l < lmLayers; l++ {
 		for _, kv := range []string{"key", "value"} {
-			v, err = NewFloatTensor(Float32, Shape{int64(b), lmHeads, 0, lmHead}, nil)
+			v, err = NewFloatTensor(onnx.Float32, Shape{int64(b), lmHeads, 0, lmHead}, nil)
 			add(fmt.Sprintf("past_key_values.%d.%s", l, kv), v, err)
 		}
 	}
 	out := map[string]Value{}
-	hidden, err := NewEmptyTensor(Float32, Shape{int64(b), int64(T), lmHidden})
+	hidden, err := NewEmptyTensor(onnx.Float32, Shape{int64(b), int64(T), lmHidden})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func fullRun(t *testing.T, s *Session, b, T int, embeds []float32) []float32 {
 	all = append(all, hidden)
 	for l := 0; l < lmLayers; l++ {
 		for _, kv := range []string{"key", "value"} {
-			p, err := NewEmptyTensor(Float32, Shape{int64(b), lmHeads, int64(T), lmHead})
+			p, err := NewEmptyTensor(onnx.Float32, Shape{int64(b), lmHeads, int64(T), lmHead})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +164,7 @@ func TestBindingKVCache(t *testing.T) {
 	past := map[string]*BoundValue{}
 	for l := 0; l < lmLayers; l++ {
 		for _, kv := range []string{"key", "value"} {
-			v, err := NewBoundTensor(Float32, Shape{B, lmHeads, 0, lmHead})
+			v, err := NewBoundTensor(onnx.Float32, Shape{B, lmHeads, 0, lmHead})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,10 +183,10 @@ func TestBindingKVCache(t *testing.T) {
 		for r := 0; r < B; r++ {
 			chunk = append(chunk, embeds[(r*T+pos)*lmHidden:(r*T+pos+S)*lmHidden]...)
 		}
-		x, _ := NewFloatTensor(Float32, Shape{B, int64(S), lmHidden}, chunk)
-		mask, _ := NewIntTensor(Int64, Shape{B, int64(pos + S)}, ones(B*(pos+S)))
-		ids, _ := NewIntTensor(Int64, Shape{B, int64(S)}, positions(B, pos, S))
-		hidden, _ := NewEmptyTensor(Float32, Shape{B, int64(S), lmHidden})
+		x, _ := NewFloatTensor(onnx.Float32, Shape{B, int64(S), lmHidden}, chunk)
+		mask, _ := NewIntTensor(onnx.Int64, Shape{B, int64(pos + S)}, ones(B*(pos+S)))
+		ids, _ := NewIntTensor(onnx.Int64, Shape{B, int64(S)}, positions(B, pos, S))
+		hidden, _ := NewEmptyTensor(onnx.Float32, Shape{B, int64(S), lmHidden})
 		for name, v := range map[string]Value{"inputs_embeds": x, "attention_mask": mask, "position_ids": ids} {
 			if err := b.BindInput(name, v); err != nil {
 				t.Fatal(err)
@@ -221,7 +223,7 @@ func TestBindingKVCache(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !info.OnHost() || info.Type != Float32 || info.Shape[2] != int64(pos+S) {
+			if !info.OnHost() || info.Type != onnx.Float32 || info.Shape[2] != int64(pos+S) {
 				t.Fatalf("step %d present.%s: %+v", step, k, info)
 			}
 			past[k] = v
@@ -269,7 +271,7 @@ func TestBindingErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	x, _ := NewFloatTensor(Float32, Shape{1}, []float32{1})
+	x, _ := NewFloatTensor(onnx.Float32, Shape{1}, []float32{1})
 	defer x.Destroy()
 	if err := b.BindInput("input_ids", x); err == nil || !strings.Contains(err.Error(), "inputs_embeds") {
 		t.Fatalf("unknown input: %v", err)
@@ -288,16 +290,16 @@ func TestBindingErrors(t *testing.T) {
 	if err := b.Run(ctx); err != context.Canceled {
 		t.Fatalf("cancelled run: %v", err)
 	}
-	v, err := NewBoundTensor(Float16, Shape{2, 0, 3})
+	v, err := NewBoundTensor(onnx.Float16, Shape{2, 0, 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	info, _ := v.Info()
-	if info.Type != Float16 || len(info.Shape) != 3 || info.Shape[1] != 0 || !info.OnHost() {
+	if info.Type != onnx.Float16 || len(info.Shape) != 3 || info.Shape[1] != 0 || !info.OnHost() {
 		t.Fatalf("zero-size float16 tensor: %+v", info)
 	}
 	v.Release()
-	h, _ := NewBoundTensor(Float16, Shape{3})
+	h, _ := NewBoundTensor(onnx.Float16, Shape{3})
 	defer h.Release()
 	if err := h.SetFloat32s([]float32{1, -2.5, 0.25}); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"diptych/engine/onnx"
 )
 
 const fixtures = "../../testdata/runtime"
@@ -26,58 +28,6 @@ func testRuntime(t testing.TB) *Runtime {
 	}
 	t.Cleanup(func() { rt.Close() })
 	return rt
-}
-
-func TestReadModelInfo(t *testing.T) {
-	info, err := ReadModelInfo(filepath.Join(fixtures, "mixed.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := []string{}
-	for _, x := range append(info.Inputs, info.Outputs...) {
-		got = append(got, x.String())
-	}
-	want := []string{"x float16[batch,4]", "n int64[batch,1]", "y float16[batch,4]", "s float32[batch]"}
-	if strings.Join(got, ";") != strings.Join(want, ";") {
-		t.Fatalf("interface = %q, want %q", got, want)
-	}
-	if info.Opsets[""] != 17 || info.ProducerName != "diptych-fixtures" || info.Metadata["diptych_fixture"] != "mixed" {
-		t.Fatalf("model fields wrong: %+v", info)
-	}
-
-	ext, err := ReadModelInfo(filepath.Join(fixtures, "extdata.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ext.Inputs) != 1 || ext.Inputs[0].Name != "x" {
-		t.Fatalf("initializers must not be listed as inputs: %v", ext.Inputs)
-	}
-	if len(ext.ExternalData) != 1 || ext.ExternalData[0] != "extdata.onnx_data" {
-		t.Fatalf("external data = %v", ext.ExternalData)
-	}
-}
-
-func TestReadModelInfoBadFiles(t *testing.T) {
-	dir := t.TempDir()
-	good, _ := os.ReadFile(filepath.Join(fixtures, "mixed.onnx"))
-	cases := map[string][]byte{
-		"truncated.onnx": good[:len(good)/2],
-		"text.onnx":      []byte("this is not a model\n"),
-		"png.onnx":       []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
-		"empty.onnx":     nil,
-	}
-	for name, data := range cases {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, data, 0o644)
-		_, err := ReadModelInfo(p)
-		if err == nil || !errors.Is(err, ErrNotONNX) || !strings.Contains(err.Error(), p) {
-			t.Errorf("%s: err = %v, want ErrNotONNX naming the file", name, err)
-		}
-	}
-	_, err := ReadModelInfo(filepath.Join(dir, "missing.onnx"))
-	if err == nil || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "missing.onnx") {
-		t.Errorf("missing file: err = %v", err)
-	}
 }
 
 func TestSessionFloat16AndInt64(t *testing.T) {
@@ -94,14 +44,14 @@ func TestSessionFloat16AndInt64(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, _ := NewIntTensor(ni.Type, Shape{2, 1}, []int64{10, -3})
-	y, _ := NewEmptyTensor(Float16, Shape{2, 4})
-	sum, _ := NewEmptyTensor(Float32, Shape{2})
+	y, _ := NewEmptyTensor(onnx.Float16, Shape{2, 4})
+	sum, _ := NewEmptyTensor(onnx.Float32, Shape{2})
 	defer Destroy(x, n, y, sum)
 	if err := s.Run(context.Background(), map[string]Value{"x": x, "n": n}, map[string]Value{"y": y, "s": sum}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := Float32s(y)
-	want := []float32{12, 14, 16, 18, -2, -5, F16ToF32(F32ToF16(F16ToF32(F32ToF16(1e-3))*2 - 3)), 197}
+	want := []float32{12, 14, 16, 18, -2, -5, onnx.F16ToF32(onnx.F32ToF16(onnx.F16ToF32(onnx.F32ToF16(1e-3))*2 - 3)), 197}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("y = %v, want %v", got, want)
@@ -123,7 +73,7 @@ func TestSessionErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	x, _ := NewFloatTensor(Float16, Shape{1, 4}, []float32{1, 2, 3, 4})
+	x, _ := NewFloatTensor(onnx.Float16, Shape{1, 4}, []float32{1, 2, 3, 4})
 	defer x.Destroy()
 	err = s.Run(context.Background(), map[string]Value{"x": x, "bogus": x}, nil)
 	if err == nil || !strings.Contains(err.Error(), `no input "bogus"`) || !strings.Contains(err.Error(), "x, n") {
@@ -156,7 +106,7 @@ func TestExternalData(t *testing.T) {
 	}
 	defer s.Close()
 	x, _ := ort.NewTensor(Shape{2, 3}, []float32{1, 0, 0, 0, 0, 8})
-	y, _ := NewEmptyTensor(Float32, Shape{2, 3})
+	y, _ := NewEmptyTensor(onnx.Float32, Shape{2, 3})
 	defer Destroy(x, y)
 	if err := s.Run(context.Background(), map[string]Value{"x": x}, map[string]Value{"y": y}); err != nil {
 		t.Fatal(err)
@@ -183,7 +133,7 @@ func TestCancelRunFromAnotherGoroutine(t *testing.T) {
 	}
 	x, _ := ort.NewTensor(Shape{256, 256}, data)
 	iters, _ := ort.NewScalar[int64](1 << 40)
-	y, _ := NewEmptyTensor(Float32, Shape{256, 256})
+	y, _ := NewEmptyTensor(onnx.Float32, Shape{256, 256})
 	defer Destroy(x, iters, y)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
@@ -213,10 +163,10 @@ func TestConcurrentRuns(t *testing.T) {
 		go func(g int) {
 			defer wg.Done()
 			for i := 0; i < 50; i++ {
-				x, _ := NewFloatTensor(Float16, Shape{1, 4}, []float32{float32(g), 0, 0, 0})
-				n, _ := NewIntTensor(Int64, Shape{1, 1}, []int64{int64(i)})
-				y, _ := NewEmptyTensor(Float16, Shape{1, 4})
-				sum, _ := NewEmptyTensor(Float32, Shape{1})
+				x, _ := NewFloatTensor(onnx.Float16, Shape{1, 4}, []float32{float32(g), 0, 0, 0})
+				n, _ := NewIntTensor(onnx.Int64, Shape{1, 1}, []int64{int64(i)})
+				y, _ := NewEmptyTensor(onnx.Float16, Shape{1, 4})
+				sum, _ := NewEmptyTensor(onnx.Float32, Shape{1})
 				err := s.Run(context.Background(), map[string]Value{"x": x, "n": n}, map[string]Value{"y": y, "s": sum})
 				v, _ := Float32s(y)
 				Destroy(x, n, y, sum)
@@ -376,52 +326,6 @@ func TestVersionAtLeast(t *testing.T) {
 	}
 }
 
-func TestFloat16RoundTrip(t *testing.T) {
-	for h := 0; h < 1<<16; h++ {
-		f := F16ToF32(uint16(h))
-		if f != f { // NaN stays NaN
-			if g := F16ToF32(F32ToF16(f)); g == g {
-				t.Fatalf("NaN %#x lost", h)
-			}
-			continue
-		}
-		if back := F32ToF16(f); back != uint16(h) {
-			t.Fatalf("half %#04x -> %v -> %#04x", h, f, back)
-		}
-	}
-	cases := map[float32]uint16{
-		1: 0x3c00, -2: 0xc000, 65504: 0x7bff, 65520: 0x7c00, 1e-8: 0, 5.960464477539063e-08: 0x0001,
-		float32(math.Inf(-1)): 0xfc00, 1.0009765625: 0x3c01, 1.00048828125: 0x3c00, // tie rounds to even
-		1.00146484375: 0x3c02, // tie rounds up to even
-	}
-	for f, want := range cases {
-		if got := F32ToF16(f); got != want {
-			t.Errorf("F32ToF16(%v) = %#04x, want %#04x", f, got, want)
-		}
-	}
-}
-
-func BenchmarkDecodeF16(b *testing.B) {
-	src := make([]byte, 2*4*128*128)
-	dst := make([]float32, 4*128*128)
-	b.SetBytes(int64(len(src)))
-	for i := 0; i < b.N; i++ {
-		DecodeF16(dst, src)
-	}
-}
-
-func BenchmarkEncodeF16(b *testing.B) {
-	src := make([]float32, 4*128*128)
-	for i := range src {
-		src[i] = float32(i) / 1000
-	}
-	dst := make([]byte, 2*len(src))
-	b.SetBytes(int64(len(dst)))
-	for i := 0; i < b.N; i++ {
-		EncodeF16(dst, src)
-	}
-}
-
 func TestProviders(t *testing.T) {
 	rt := testRuntime(t)
 	ps, err := rt.Providers()
@@ -440,11 +344,11 @@ func TestFloat16Scalar(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	in, err := NewFloatTensor(Float16, Shape{}, []float32{958})
+	in, err := NewFloatTensor(onnx.Float16, Shape{}, []float32{958})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := NewEmptyTensor(Float16, Shape{})
+	out, err := NewEmptyTensor(onnx.Float16, Shape{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,9 +369,9 @@ func TestRestrictedOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	x, _ := NewFloatTensor(Float16, Shape{1, 4}, []float32{1, 2, 3, 4})
-	n, _ := NewIntTensor(Int64, Shape{1, 1}, []int64{1})
-	sum, _ := NewEmptyTensor(Float32, Shape{1})
+	x, _ := NewFloatTensor(onnx.Float16, Shape{1, 4}, []float32{1, 2, 3, 4})
+	n, _ := NewIntTensor(onnx.Int64, Shape{1, 1}, []int64{1})
+	sum, _ := NewEmptyTensor(onnx.Float32, Shape{1})
 	defer Destroy(x, n, sum)
 	if err := s.Run(context.Background(), map[string]Value{"x": x, "n": n}, map[string]Value{"s": sum}); err != nil {
 		t.Fatal(err)

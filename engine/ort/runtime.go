@@ -1,7 +1,8 @@
 // Package ort loads ONNX Runtime, chooses the execution provider (CUDA with a
 // recorded reason when it falls back to the CPU), creates sessions from model
-// files, converts tensors at graph boundaries (float16, int32/int64) and reads
-// model interfaces without loading weights.
+// files and converts tensors at graph boundaries (float16, int32/int64). The
+// cgo-free parts — element types, reading a model's interface without loading
+// weights, float16/bfloat16 conversion — are in engine/onnx.
 package ort
 
 import (
@@ -228,6 +229,10 @@ func Open(path string) (*Runtime, error) {
 	if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
 		return nil, fmt.Errorf("load ONNX Runtime %s (version %s): %w", path, ver, err)
 	}
+	if err := bindAPI(path); err != nil {
+		ort.DestroyEnvironment()
+		return nil, fmt.Errorf("load ONNX Runtime %s (version %s): %w", path, ver, err)
+	}
 	envRefs, envPath = 1, path
 	return &Runtime{Path: path, Version: ort.GetVersion(), cudaProbe: map[int]error{}}, nil
 }
@@ -245,6 +250,7 @@ func (rt *Runtime) Close() error {
 	envRefs--
 	if envRefs == 0 {
 		envPath = ""
+		unbindAPI()
 		return ort.DestroyEnvironment()
 	}
 	return nil

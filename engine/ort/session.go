@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"diptych/engine/onnx"
 )
 
 // SessionOptions configures a session.
@@ -30,7 +32,7 @@ type SessionOptions struct {
 
 // Session is one loaded model. Run is safe for concurrent use.
 type Session struct {
-	Info      ModelInfo
+	Info      onnx.ModelInfo
 	Placement Placement
 	s         *ort.DynamicAdvancedSession
 	inIndex   map[string]int
@@ -41,7 +43,7 @@ type Session struct {
 // it). On a CUDA placement whose session cannot be created, a requested
 // "auto" device falls back to the CPU and records why in Session.Placement.
 func (rt *Runtime) NewSession(path string, o SessionOptions) (*Session, error) {
-	info, err := ReadModelInfo(path)
+	info, err := onnx.ReadModelInfo(path)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +68,7 @@ func (rt *Runtime) NewSession(path string, o SessionOptions) (*Session, error) {
 	return s, nil
 }
 
-func (rt *Runtime) newSession(path string, info ModelInfo, o SessionOptions) (*Session, error) {
+func (rt *Runtime) newSession(path string, info onnx.ModelInfo, o SessionOptions) (*Session, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("session options: %w", err)
@@ -91,7 +93,7 @@ func (rt *Runtime) newSession(path string, info ModelInfo, o SessionOptions) (*S
 			return nil, fmt.Errorf("load model %s on cuda:%d: %w", path, o.Placement.DeviceID, err)
 		}
 	}
-	names := func(list []TensorInfo) ([]string, map[string]int) {
+	names := func(list []onnx.TensorInfo) ([]string, map[string]int) {
 		out, idx := make([]string, len(list)), map[string]int{}
 		for i, t := range list {
 			out[i], idx[t.Name] = t.Name, i
@@ -99,7 +101,7 @@ func (rt *Runtime) newSession(path string, info ModelInfo, o SessionOptions) (*S
 		return out, idx
 	}
 	if len(o.Outputs) > 0 {
-		var outs []TensorInfo
+		var outs []onnx.TensorInfo
 		for _, name := range o.Outputs {
 			t, ok := info.Output(name)
 			if !ok {
@@ -169,10 +171,10 @@ func (s *Session) Close() error {
 }
 
 // Input returns the declared input called name.
-func (s *Session) Input(name string) (TensorInfo, bool) { return s.Info.Input(name) }
+func (s *Session) Input(name string) (onnx.TensorInfo, bool) { return s.Info.Input(name) }
 
 // Output returns the declared output called name.
-func (s *Session) Output(name string) (TensorInfo, bool) { return s.Info.Output(name) }
+func (s *Session) Output(name string) (onnx.TensorInfo, bool) { return s.Info.Output(name) }
 
 // Run runs the model. inputs must name every graph input; outputs names the
 // pre-allocated outputs to fill (every graph output must be given). When ctx
@@ -191,7 +193,7 @@ func (s *Session) Run(ctx context.Context, inputs, outputs map[string]Value) err
 
 // order puts named values in the graph's declared order, naming any unknown
 // or missing one.
-func (s *Session) order(kind string, named map[string]Value, index map[string]int, declared []TensorInfo,
+func (s *Session) order(kind string, named map[string]Value, index map[string]int, declared []onnx.TensorInfo,
 	missing string) ([]Value, error) {
 	vals := make([]Value, len(index))
 	for name, v := range named {
@@ -241,7 +243,7 @@ func (s *Session) RunOrdered(ctx context.Context, in, out []Value) error {
 	return nil
 }
 
-func nameList(list []TensorInfo) string {
+func nameList(list []onnx.TensorInfo) string {
 	names := make([]string, len(list))
 	for i, t := range list {
 		names[i] = t.Name

@@ -6,6 +6,8 @@ import (
 	"math"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"diptych/engine/onnx"
 )
 
 // Value is an ONNX Runtime value (a tensor). Destroy it when done.
@@ -18,7 +20,7 @@ type Shape = ort.Shape
 // bfloat16) holding data. A float32 tensor shares data without copying;
 // other types are converted, which is how float32 pipeline maths meets a
 // float16 graph boundary.
-func NewFloatTensor(t ElementType, shape Shape, data []float32) (Value, error) {
+func NewFloatTensor(t onnx.ElementType, shape Shape, data []float32) (Value, error) {
 	if int64(len(data)) != numElements(shape) {
 		return nil, fmt.Errorf("tensor %v needs %d values, got %d", shape, numElements(shape), len(data))
 	}
@@ -26,19 +28,17 @@ func NewFloatTensor(t ElementType, shape Shape, data []float32) (Value, error) {
 		return newScalar(t, data[0])
 	}
 	switch t {
-	case Float32:
+	case onnx.Float32:
 		return ort.NewTensor(shape, data)
-	case Float16:
+	case onnx.Float16:
 		b := make([]byte, 2*len(data))
-		EncodeF16(b, data)
+		onnx.EncodeF16(b, data)
 		return ort.NewCustomDataTensor(shape, b, ort.TensorElementDataTypeFloat16)
-	case BFloat16:
+	case onnx.BFloat16:
 		b := make([]byte, 2*len(data))
-		for i, v := range data {
-			binary.LittleEndian.PutUint16(b[2*i:], F32ToBF16(v))
-		}
+		onnx.EncodeBF16(b, data)
 		return ort.NewCustomDataTensor(shape, b, ort.TensorElementDataTypeBFloat16)
-	case Float64:
+	case onnx.Float64:
 		d := make([]float64, len(data))
 		for i, v := range data {
 			d[i] = float64(v)
@@ -49,23 +49,23 @@ func NewFloatTensor(t ElementType, shape Shape, data []float32) (Value, error) {
 }
 
 // NewIntTensor makes an int64, int32 or bool tensor from data.
-func NewIntTensor(t ElementType, shape Shape, data []int64) (Value, error) {
+func NewIntTensor(t onnx.ElementType, shape Shape, data []int64) (Value, error) {
 	if int64(len(data)) != numElements(shape) {
 		return nil, fmt.Errorf("tensor %v needs %d values, got %d", shape, numElements(shape), len(data))
 	}
 	if len(shape) == 0 {
 		switch t {
-		case Int64:
+		case onnx.Int64:
 			return ort.NewScalar(data[0])
-		case Int32:
+		case onnx.Int32:
 			return ort.NewScalar(int32(data[0]))
 		}
 		return newScalar(t, float32(data[0]))
 	}
 	switch t {
-	case Int64:
+	case onnx.Int64:
 		return ort.NewTensor(shape, data)
-	case Int32:
+	case onnx.Int32:
 		d := make([]int32, len(data))
 		for i, v := range data {
 			if v > math.MaxInt32 || v < math.MinInt32 {
@@ -74,13 +74,13 @@ func NewIntTensor(t ElementType, shape Shape, data []int64) (Value, error) {
 			d[i] = int32(v)
 		}
 		return ort.NewTensor(shape, d)
-	case Bool:
+	case onnx.Bool:
 		d := make([]bool, len(data))
 		for i, v := range data {
 			d[i] = v != 0
 		}
 		return ort.NewTensor(shape, d)
-	case Float32, Float16:
+	case onnx.Float32, onnx.Float16:
 		f := make([]float32, len(data))
 		for i, v := range data {
 			f[i] = float32(v)
@@ -92,32 +92,32 @@ func NewIntTensor(t ElementType, shape Shape, data []int64) (Value, error) {
 
 // NewEmptyTensor allocates an output tensor of type t. Outputs are always
 // pre-allocated: onnxruntime_go cannot allocate float16 outputs itself.
-func NewEmptyTensor(t ElementType, shape Shape) (Value, error) {
+func NewEmptyTensor(t onnx.ElementType, shape Shape) (Value, error) {
 	n := shape.FlattenedSize()
 	if len(shape) == 0 {
 		switch t {
-		case Float32, Float16, BFloat16:
+		case onnx.Float32, onnx.Float16, onnx.BFloat16:
 			return newScalar(t, 0)
-		case Int64:
+		case onnx.Int64:
 			return ort.NewScalar[int64](0)
 		}
 	}
 	switch t {
-	case Float32:
+	case onnx.Float32:
 		return ort.NewEmptyTensor[float32](shape)
-	case Int64:
+	case onnx.Int64:
 		return ort.NewEmptyTensor[int64](shape)
-	case Int32:
+	case onnx.Int32:
 		return ort.NewEmptyTensor[int32](shape)
-	case Bool:
+	case onnx.Bool:
 		return ort.NewEmptyTensor[bool](shape)
-	case Uint8:
+	case onnx.Uint8:
 		return ort.NewEmptyTensor[uint8](shape)
-	case Float64:
+	case onnx.Float64:
 		return ort.NewEmptyTensor[float64](shape)
-	case Float16:
+	case onnx.Float16:
 		return ort.NewCustomDataTensor(shape, make([]byte, 2*n), ort.TensorElementDataTypeFloat16)
-	case BFloat16:
+	case onnx.BFloat16:
 		return ort.NewCustomDataTensor(shape, make([]byte, 2*n), ort.TensorElementDataTypeBFloat16)
 	}
 	return nil, fmt.Errorf("cannot allocate a %s tensor", t)
@@ -132,19 +132,19 @@ func numElements(s Shape) int64 {
 }
 
 // newScalar makes a rank-0 float tensor of type t.
-func newScalar(t ElementType, v float32) (Value, error) {
+func newScalar(t onnx.ElementType, v float32) (Value, error) {
 	switch t {
-	case Float32:
+	case onnx.Float32:
 		return ort.NewScalar(v)
-	case Float64:
+	case onnx.Float64:
 		return ort.NewScalar(float64(v))
-	case Float16:
+	case onnx.Float16:
 		b := make([]byte, 2)
-		binary.LittleEndian.PutUint16(b, F32ToF16(v))
+		binary.LittleEndian.PutUint16(b, onnx.F32ToF16(v))
 		return newRank0(t, b)
-	case BFloat16:
+	case onnx.BFloat16:
 		b := make([]byte, 2)
-		binary.LittleEndian.PutUint16(b, F32ToBF16(v))
+		binary.LittleEndian.PutUint16(b, onnx.F32ToBF16(v))
 		return newRank0(t, b)
 	}
 	return nil, fmt.Errorf("cannot make a %s scalar", t)
@@ -168,14 +168,12 @@ func Float32s(v Value) ([]float32, error) {
 	case *ort.CustomDataTensor:
 		b := t.GetData()
 		out := make([]float32, len(b)/2)
-		switch ElementType(t.DataType()) {
-		case Float16:
-			DecodeF16(out, b)
+		switch onnx.ElementType(t.DataType()) {
+		case onnx.Float16:
+			onnx.DecodeF16(out, b)
 			return out, nil
-		case BFloat16:
-			for i := range out {
-				out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
-			}
+		case onnx.BFloat16:
+			onnx.DecodeBF16(out, b)
 			return out, nil
 		}
 	}
@@ -199,20 +197,11 @@ func Int64s(v Value) ([]int64, error) {
 }
 
 // TypeOf returns a value's element type.
-func TypeOf(v Value) ElementType {
+func TypeOf(v Value) onnx.ElementType {
 	if v == nil {
-		return Undefined
+		return onnx.Undefined
 	}
-	return ElementType(v.DataType())
-}
-
-// F32ToBF16 converts with round-to-nearest-even.
-func F32ToBF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	if b&0x7fffffff > 0x7f800000 {
-		return uint16(b>>16) | 0x40
-	}
-	return uint16((b + 0x7fff + (b>>16)&1) >> 16)
+	return onnx.ElementType(v.DataType())
 }
 
 // Destroy destroys every non-nil value.

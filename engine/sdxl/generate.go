@@ -12,6 +12,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"diptych/engine/discover"
+	"diptych/engine/onnx"
 	"diptych/engine/ort"
 	"diptych/engine/rng"
 	"diptych/engine/scheduler"
@@ -181,14 +182,11 @@ func (p *Pipeline) Generate(ctx context.Context, r Request, progress func(Progre
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	run := &runState{p: p, ctx: ctx, start: time.Now()}
-	discover.ResetPeakMemory()
+	peak := discover.NewPeakTracker(-1)
 	res, err := run.generate(r, progress)
 	res.Timings, res.ModelTime = run.timings, run.modelTime
-	res.PeakRSSMB = discover.ProcessMemory().PeakMB
-	for _, s := range p.sessions {
-		res.Placement = s.Placement
-		break
-	}
+	res.PeakRSSMB = peak.Stop().RSSMB
+	res.Placement = runPlacement(p.placed, p.opts.Placement)
 	return res, err
 }
 
@@ -500,7 +498,7 @@ func (run *runState) unet(latents []float32, shape ort.Shape, t float64, i int, 
 	}
 	sched.ScaleModelInput(x, i)
 	bshape := ort.Shape{int64(b), shape[1], shape[2], shape[3]}
-	typeOf := func(name string) ort.ElementType { t, _ := s.Input(name); return t.Type }
+	typeOf := func(name string) onnx.ElementType { t, _ := s.Input(name); return t.Type }
 	var vals []ort.Value
 	defer func() { ort.Destroy(vals...) }()
 	mk := func(v ort.Value, err error) ort.Value {
@@ -513,7 +511,7 @@ func (run *runState) unet(latents []float32, shape ort.Shape, t float64, i int, 
 	tsInfo, _ := s.Input("timestep")
 	var timestep ort.Value
 	switch {
-	case tsInfo.Type == ort.Int64 || tsInfo.Type == ort.Int32:
+	case tsInfo.Type == onnx.Int64 || tsInfo.Type == onnx.Int32:
 		timestep = mk(ort.NewIntTensor(tsInfo.Type, ort.Shape{1}, []int64{int64(t)}))
 	case len(tsInfo.Shape) == 0:
 		timestep = mk(ort.NewFloatTensor(tsInfo.Type, ort.Shape{}, []float32{float32(t)}))
@@ -526,7 +524,7 @@ func (run *runState) unet(latents []float32, shape ort.Shape, t float64, i int, 
 	outInfo, _ := s.Output("out_sample")
 	out := mk(ort.NewEmptyTensor(outInfo.Type, bshape))
 	if len(vals) != 6 {
-		return nil, fmt.Errorf("sdxl: unet inputs for step %d could not be made (types %v)", i, []ort.ElementType{
+		return nil, fmt.Errorf("sdxl: unet inputs for step %d could not be made (types %v)", i, []onnx.ElementType{
 			typeOf("sample"), tsInfo.Type, typeOf("encoder_hidden_states"), typeOf("text_embeds"), typeOf("time_ids")})
 	}
 	start := time.Now()

@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"diptych/engine/models"
+	"diptych/engine/onnx"
 	"diptych/engine/ort"
 	"diptych/engine/scheduler"
 	"diptych/engine/tokenizer"
@@ -52,6 +53,9 @@ type Pipeline struct {
 
 	mu       sync.Mutex
 	sessions map[string]*ort.Session
+	// placed is where each component's session was placed; it outlives the
+	// session (low-memory mode frees the UNet before decoding).
+	placed map[string]ort.Placement
 }
 
 // dims are the tensor widths read from the graphs.
@@ -83,7 +87,7 @@ func Load(dir string, o Options) (*Pipeline, error) {
 		return nil, fmt.Errorf("sdxl: %s is incomplete: missing %s", dir, strings.Join(l.Missing, ", "))
 	}
 	p := &Pipeline{Dir: dir, Refiner: l.Kind == models.KindSDXLRefiner, opts: o, layout: l,
-		sessions: map[string]*ort.Session{}}
+		sessions: map[string]*ort.Session{}, placed: map[string]ort.Placement{}}
 	if err := p.readConfigs(); err != nil {
 		return nil, err
 	}
@@ -163,17 +167,17 @@ func readJSONIfPresent(path string, v any) error {
 
 // readInterfaces checks each graph's inputs and outputs and reads widths.
 func (p *Pipeline) readInterfaces() error {
-	info := func(name string) (ort.ModelInfo, error) {
+	info := func(name string) (onnx.ModelInfo, error) {
 		c, ok := p.layout.Components[name]
 		if !ok {
-			return ort.ModelInfo{}, fmt.Errorf("sdxl: %s has no %s/model.onnx", p.Dir, name)
+			return onnx.ModelInfo{}, fmt.Errorf("sdxl: %s has no %s/model.onnx", p.Dir, name)
 		}
 		if len(c.Info.Inputs) == 0 {
-			return ort.ReadModelInfo(c.Model)
+			return onnx.ReadModelInfo(c.Model)
 		}
 		return c.Info, nil
 	}
-	need := func(mi ort.ModelInfo, graph string, inputs, outputs []string) error {
+	need := func(mi onnx.ModelInfo, graph string, inputs, outputs []string) error {
 		var missing []string
 		for _, n := range inputs {
 			if _, ok := mi.Input(n); !ok {
@@ -191,7 +195,7 @@ func (p *Pipeline) readInterfaces() error {
 		}
 		return nil
 	}
-	lastDim := func(t ort.TensorInfo) int {
+	lastDim := func(t onnx.TensorInfo) int {
 		if len(t.Shape) == 0 {
 			return 0
 		}
@@ -266,7 +270,7 @@ func (p *Pipeline) readInterfaces() error {
 
 // penultimate returns the name of the second-to-last hidden_states.N output
 // (diffusers uses hidden_states[-2]).
-func penultimate(mi ort.ModelInfo) (string, error) {
+func penultimate(mi onnx.ModelInfo) (string, error) {
 	var idx []int
 	for _, o := range mi.Outputs {
 		if s, ok := strings.CutPrefix(o.Name, "hidden_states."); ok {
@@ -283,7 +287,7 @@ func penultimate(mi ort.ModelInfo) (string, error) {
 	return "hidden_states." + strconv.Itoa(idx[len(idx)-2]), nil
 }
 
-func names(list []ort.TensorInfo) string {
+func names(list []onnx.TensorInfo) string {
 	out := make([]string, len(list))
 	for i, t := range list {
 		out[i] = t.Name
@@ -306,6 +310,7 @@ func (p *Pipeline) session(name string, outputs ...string) (*ort.Session, error)
 		return nil, fmt.Errorf("sdxl: load %s: %w", name, err)
 	}
 	p.sessions[name] = s
+	p.placed[name] = s.Placement
 	return s, nil
 }
 
@@ -330,15 +335,38 @@ func (p *Pipeline) Close() error {
 	return nil
 }
 
-// Placement reports where the loaded sessions run (the requested placement
-// until a session has been created; a CUDA session that fell back records why).
+// Placement reports where the pipeline runs, by the rule of runPlacement:
+// the UNet's placement once it has been loaded (a CUDA session that fell back
+// records why), the requested placement before any session exists.
 func (p *Pipeline) Placement() ort.Placement {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, s := range p.sessions {
-		return s.Placement
+	return runPlacement(p.placed, p.opts.Placement)
+}
+
+// placementOrder ranks the components whose placement stands for a run's:
+// the UNet does nearly all the work; before it is loaded (a run that failed
+// early), the first other component of this list that was.
+var placementOrder = []string{"unet", "text_encoder_2", "text_encoder", "vae_encoder", "vae_decoder"}
+
+// runPlacement picks the placement that describes a run from the placements
+// of its components: the first of placementOrder that was placed, then any
+// other component in name order, else requested.
+func runPlacement(placed map[string]ort.Placement, requested ort.Placement) ort.Placement {
+	for _, name := range placementOrder {
+		if pl, ok := placed[name]; ok {
+			return pl
+		}
 	}
-	return p.opts.Placement
+	if len(placed) == 0 {
+		return requested
+	}
+	names := make([]string, 0, len(placed))
+	for n := range placed {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return placed[names[0]]
 }
 
 // Precision names the UNet's floating-point type as model files do
@@ -347,9 +375,9 @@ func (p *Pipeline) Precision() string {
 	if c, ok := p.layout.Components["unet"]; ok {
 		if t, ok := c.Info.Input("sample"); ok {
 			switch t.Type {
-			case ort.Float16:
+			case onnx.Float16:
 				return "fp16"
-			case ort.BFloat16:
+			case onnx.BFloat16:
 				return "bf16"
 			}
 		}

@@ -210,3 +210,61 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// TestPlacementIsTheUNets: a run reports the UNet's placement, not whichever
+// session Go's map iteration yields first. Here the UNet fell back to the
+// CPU while the other components run on CUDA, which the old map-order
+// answer reported four times out of five.
+func TestPlacementIsTheUNets(t *testing.T) {
+	cuda := ort.Placement{Requested: ort.Device{Kind: "auto"}, Provider: ort.ProviderCUDA}
+	unet := ort.Placement{Requested: ort.Device{Kind: "auto"}, Provider: ort.ProviderCPU, Fallback: "cuda: out of memory"}
+	p := &Pipeline{opts: Options{Placement: cuda}, sessions: map[string]*ort.Session{}, placed: map[string]ort.Placement{
+		"text_encoder": cuda, "text_encoder_2": cuda, "unet": unet, "vae_decoder": cuda, "vae_encoder": cuda,
+	}}
+	for name, pl := range p.placed {
+		p.sessions[name] = &ort.Session{Placement: pl} // never run or closed
+	}
+	for i := 0; i < 100; i++ {
+		if got := p.Placement(); got != unet {
+			t.Fatalf("call %d: Placement() = %v, want the UNet's %v", i, got, unet)
+		}
+	}
+
+	te2 := ort.Placement{Provider: ort.ProviderCUDA, DeviceID: 1}
+	for _, c := range []struct {
+		name   string
+		placed map[string]ort.Placement
+		want   ort.Placement
+	}{
+		{"nothing loaded yet", map[string]ort.Placement{}, cuda},
+		{"failed before the UNet", map[string]ort.Placement{"text_encoder": unet, "text_encoder_2": te2}, te2},
+		{"only the VAE", map[string]ort.Placement{"vae_decoder": unet}, unet},
+		{"unknown components by name", map[string]ort.Placement{"z": cuda, "a": unet}, unet},
+	} {
+		for i := 0; i < 20; i++ {
+			if got := runPlacement(c.placed, cuda); got != c.want {
+				t.Fatalf("%s: runPlacement = %v, want %v", c.name, got, c.want)
+			}
+		}
+	}
+}
+
+// TestLowMemoryReportsTheUNet: low-memory mode frees the UNet before
+// decoding, yet the result still reports where the UNet ran.
+func TestLowMemoryReportsTheUNet(t *testing.T) {
+	p, err := Load(filepath.Join(fixtureRoot, "base"), Options{Runtime: testRuntime(t), Threads: 1, LowMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	res, err := p.Generate(context.Background(), Request{Prompt: "x", Width: 64, Height: 64, Steps: 1, Seed: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, loaded := p.sessions["unet"]; loaded {
+		t.Fatal("the UNet is still loaded in low-memory mode")
+	}
+	if u, ok := p.placed["unet"]; !ok || res.Placement != u || res.Placement.Provider != ort.ProviderCPU {
+		t.Fatalf("result placement %v, UNet placement %v (recorded %v)", res.Placement, u, ok)
+	}
+}

@@ -1,4 +1,4 @@
-//go:build !windows
+//go:build cgo && !windows
 
 // Package dl opens shared libraries at run time (dlopen) so Diptych can probe
 // for optional native libraries — the ONNX Runtime, NVML, CUDA, cuDNN —

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // Package dl opens shared libraries at run time (LoadLibrary on Windows) so
 // Diptych can probe for optional native libraries — the ONNX Runtime, NVML,
 // CUDA, cuDNN — without linking against them.

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package dl
 
 /*
@@ -16,16 +18,6 @@ static const char* ort_version(void* fn) {
 import "C"
 
 import "errors"
-
-// Probe reports whether name can be opened, with the system's reason if not.
-func Probe(name string) error {
-	l, err := Open(name)
-	if err != nil {
-		return err
-	}
-	l.Close()
-	return nil
-}
 
 // ORTVersion opens an ONNX Runtime library and returns its version string
 // without initialising it, so a library that is too old can be named.

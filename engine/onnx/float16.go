@@ -1,4 +1,4 @@
-package ort
+package onnx
 
 import (
 	"encoding/binary"
@@ -88,5 +88,32 @@ func EncodeF16(dst []byte, src []float32) {
 func DecodeF16(dst []float32, src []byte) {
 	for i := range dst {
 		dst[i] = math.Float32frombits(f16Table[binary.LittleEndian.Uint16(src[2*i:])])
+	}
+}
+
+// F32ToBF16 converts a float32 to bfloat16 with round-to-nearest-even,
+// keeping NaN a (quiet) NaN.
+func F32ToBF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	if b&0x7fffffff > 0x7f800000 {
+		return uint16(b>>16) | 0x40
+	}
+	return uint16((b + 0x7fff + (b>>16)&1) >> 16)
+}
+
+// BF16ToF32 converts a bfloat16 to float32 exactly.
+func BF16ToF32(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
+
+// EncodeBF16 writes src as little-endian bfloat16 values into dst (len(dst) >= 2*len(src)).
+func EncodeBF16(dst []byte, src []float32) {
+	for i, v := range src {
+		binary.LittleEndian.PutUint16(dst[2*i:], F32ToBF16(v))
+	}
+}
+
+// DecodeBF16 reads little-endian bfloat16 values from src into dst.
+func DecodeBF16(dst []float32, src []byte) {
+	for i := range dst {
+		dst[i] = BF16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
 	}
 }
