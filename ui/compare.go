@@ -335,7 +335,7 @@ func (v *CompareView) showSide(s *compareSide, g gallery.Generation) {
 	if g.Image != nil {
 		path := v.u.b.Path(g.Image.Path)
 		go func() {
-			img, err := loadImage(path)
+			img, err := app.LoadImage(path)
 			v.u.do(func() {
 				if err != nil {
 					s.Status.SetText(err.Error())

@@ -6,7 +6,6 @@ import (
 	"image"
 	_ "image/jpeg" // dropped and imported images
 	_ "image/png"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -21,20 +20,6 @@ import (
 	"diptych/app"
 	"diptych/gallery"
 )
-
-// loadImage decodes an image file, naming it in the error.
-func loadImage(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open image %s: %w", path, err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("read image %s: %w", path, err)
-	}
-	return img, nil
-}
 
 // thumbCache keeps a bounded number of decoded thumbnails (least recently
 // used go first), so memory stays flat however far the grid scrolls.
@@ -422,7 +407,7 @@ func (v *HistoryView) updateCell(i widget.GridWrapItemID, o fyne.CanvasObject) {
 	}
 	path := v.u.b.Path(g.Image.ThumbPath)
 	go func() {
-		t, err := loadImage(path)
+		t, err := app.LoadImage(path)
 		if err != nil {
 			t = image.NewRGBA(image.Rect(0, 0, 1, 1))
 		}
@@ -446,7 +431,7 @@ func (v *HistoryView) selectItem(g gallery.Generation) {
 		full, err := v.u.b.Get(v.u.ctx, id)
 		var img image.Image
 		if err == nil && full.Image != nil {
-			img, err = loadImage(v.u.b.Path(full.Image.Path))
+			img, err = app.LoadImage(v.u.b.Path(full.Image.Path))
 		}
 		v.u.do(func() {
 			if v.Selected == nil || v.Selected.ID != id {

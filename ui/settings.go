@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"diptych/engine/format"
 )
 
 // SettingsView edits the app settings.
@@ -22,6 +24,8 @@ type SettingsView struct {
 	Theme        *widget.RadioGroup
 	PreviewEvery *widget.Slider
 	Save         *widget.Button
+	// Unload frees the models kept loaded between runs.
+	Unload *widget.Button
 
 	content fyne.CanvasObject
 }
@@ -54,6 +58,7 @@ func newSettingsView(u *UI) *SettingsView {
 	})
 	v.Save = widget.NewButtonWithIcon("Save settings", theme.DocumentSaveIcon(), v.save)
 	v.Save.Importance = widget.HighImportance
+	v.Unload = widget.NewButtonWithIcon("Unload models", theme.DeleteIcon(), v.unload)
 	browse := func(e *widget.Entry, multi bool) fyne.CanvasObject {
 		return widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() {
 			dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
@@ -74,11 +79,12 @@ func newSettingsView(u *UI) *SettingsView {
 		widget.NewFormItem("Library", container.NewBorder(nil, nil, nil, browse(v.Library, false),
 			h.With(v.Library, "Where images and the history database live (takes effect on restart)"))),
 		widget.NewFormItem("Device", h.With(v.Device, "Auto uses the GPU when CUDA works, else the CPU")),
-		widget.NewFormItem("Runtime library", h.With(v.Runtime, "Path of libonnxruntime (empty: search)")),
+		widget.NewFormItem("Runtime library", h.With(v.Runtime, "Path of libonnxruntime (empty: search; takes effect on restart)")),
 		widget.NewFormItem("Theme", h.With(v.Theme, "Light, dark, or follow the system")),
 		widget.NewFormItem("Live preview", container.NewGridWithColumns(2, h.With(v.PreviewEvery, "How often the preview updates during a run (0 = off, fastest)"), pl)),
 	)
-	v.content = container.NewBorder(nil, container.NewHBox(v.Save), nil, nil, container.NewVScroll(form))
+	v.content = container.NewBorder(nil, container.NewHBox(v.Save,
+		h.With(v.Unload, "Free the memory of the models kept loaded between runs (a running one stays)")), nil, nil, container.NewVScroll(form))
 	v.Load(u.b.Settings())
 	return v
 }
@@ -117,5 +123,31 @@ func (v *SettingsView) save() {
 			v.u.opts.OnTheme(s.Theme)
 		}
 		v.u.LoadModels()
+		go func() {
+			if d := v.u.b.Diagnose(v.u.ctx); d.Restart != "" {
+				v.u.do(func() { dialog.ShowInformation("Restart to apply", "Saved. "+capitalize(d.Restart)+".", v.u.win) })
+			}
+		}()
 	})
+}
+
+// unload frees the loaded models off the UI goroutine and says how much.
+func (v *SettingsView) unload() {
+	go func() {
+		n, mb := v.u.b.UnloadModels()
+		v.u.do(func() {
+			if n == 0 {
+				v.u.setStatus("No model was loaded")
+				return
+			}
+			v.u.setStatus(fmt.Sprintf("Unloaded %d model(s), %s freed", n, format.MB(mb)))
+		})
+	}()
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -579,7 +579,7 @@ func (v *StudioView) loadResult(g gallery.Generation) {
 	}
 	path := v.u.b.Path(g.Image.Path)
 	go func() {
-		img, err := loadImage(path)
+		img, err := app.LoadImage(path)
 		v.u.do(func() {
 			if err != nil {
 				v.u.setStatus(err.Error())

@@ -751,3 +751,22 @@ func TestProgressText(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestUnloadModelsFromSettings(t *testing.T) {
+	f := newFake(t)
+	h := newHarness(t, f)
+	test.Tap(h.u.Settings.Unload)
+	h.waitFor(t, "unload reported", func() bool { return strings.Contains(h.u.Status.Text, "Unloaded 2 model(s), 7.5 GB freed") })
+	f.mu.Lock()
+	n := f.unloads
+	f.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d unload calls, want 1", n)
+	}
+}
+
+func TestEngineNames(t *testing.T) {
+	if EngineSDXL != string(app.ModelSDXL) || EngineJanus != string(app.ModelJanus) {
+		t.Fatalf("ui engine names %q/%q differ from app's %q/%q", EngineSDXL, EngineJanus, app.ModelSDXL, app.ModelJanus)
+	}
+}

@@ -45,9 +45,13 @@ type Engine struct {
 	locate ort.LocateOptions
 	models *cache
 
-	rtMu sync.Mutex
-	rt   *ort.Runtime
+	rtMu   sync.Mutex
+	rt     *ort.Runtime
+	closed bool
 }
+
+// ErrClosed is the error of a run asked of a closed engine.
+var ErrClosed = errors.New("the engine was closed")
 
 // New returns an engine; nothing is loaded until a run needs it.
 func New(o Options) *Engine {
@@ -81,6 +85,9 @@ func (e *Engine) ORTLib() string { return e.opts.ORTLib }
 func (e *Engine) Runtime() (*ort.Runtime, error) {
 	e.rtMu.Lock()
 	defer e.rtMu.Unlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
 	if e.rt != nil {
 		return e.rt, nil
 	}
@@ -94,6 +101,9 @@ func (e *Engine) Runtime() (*ort.Runtime, error) {
 
 // Close releases every pipeline and the runtime.
 func (e *Engine) Close() error {
+	e.rtMu.Lock()
+	e.closed = true
+	e.rtMu.Unlock()
 	err := e.models.closeAll()
 	e.rtMu.Lock()
 	defer e.rtMu.Unlock()
@@ -162,6 +172,12 @@ func (e *Engine) sdxlPipeline(ctx context.Context, dir, device string) (*sdxl.Pi
 
 // Generate runs one request (app.Engine).
 func (e *Engine) Generate(ctx context.Context, req app.Request, progress func(app.Progress)) (app.Result, error) {
+	e.rtMu.Lock()
+	closed := e.closed
+	e.rtMu.Unlock()
+	if closed {
+		return app.Result{}, ErrClosed
+	}
 	if req.Seed < 0 {
 		req.Seed = app.RandomSeed()
 	}

@@ -13,7 +13,8 @@ import (
 // compiler. engine/ort (and anything that imports it) is the cgo side.
 var PureGoPackages = []string{
 	"./engine/onnx", "./engine/models", "./engine/discover", "./engine/scheduler",
-	"./engine/tokenizer", "./engine/rng", "./engine/format", "./gallery",
+	"./engine/tokenizer", "./engine/rng", "./engine/format", "./engine/imagefile", "./gallery",
+	"./app", "./ui",
 }
 
 // NoCgoStubPackages have `//go:build !cgo` files whose own tests run here

@@ -4,6 +4,7 @@ package desktop
 
 import (
 	"context"
+	"errors"
 	"image"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"diptych/app"
+	"diptych/app/local"
 	"diptych/engine/models"
 	"diptych/ui"
 )
@@ -174,5 +176,57 @@ func TestBackendOverStudio(t *testing.T) {
 	s.Theme = "purple"
 	if err := b.SaveSettings(s); err == nil || !strings.Contains(err.Error(), `theme "purple"`) {
 		t.Fatalf("bad theme: %v", err)
+	}
+}
+
+// closeSpy is an engine passed in by the caller, who keeps it.
+type closeSpy struct {
+	flatEngine
+	closed bool
+}
+
+func (c *closeSpy) Close() error { c.closed = true; return nil }
+
+// TestBackendClosesTheEngineItBuilt: the engine the Backend builds (the
+// window's) is closed with it; one passed in belongs to the caller. A new
+// runtime library setting is reported as needing a restart.
+func TestBackendClosesTheEngineItBuilt(t *testing.T) {
+	dir := t.TempDir()
+	opts := BackendOptions{Settings: app.DefaultSettings(), ModelStore: models.NewStore(filepath.Join(dir, "data")),
+		Library: filepath.Join(dir, "lib")}
+	b, err := NewBackend(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, ok := b.engine.(*local.Engine)
+	if !ok || !b.owned {
+		t.Fatalf("built engine %T owned %v, want a *local.Engine it owns", b.engine, b.owned)
+	}
+	s := b.Settings()
+	s.ORTLib = filepath.Join(dir, "other", "libonnxruntime.so")
+	if err := b.SaveSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	if d := b.Diagnose(context.Background()); !strings.Contains(d.Restart, "takes effect when Diptych restarts") || !strings.Contains(d.Restart, s.ORTLib) {
+		t.Fatalf("restart notice %q", d.Restart)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Generate(context.Background(), ui.Request{Model: ui.EngineSDXL, ModelDir: "x", Prompt: "p"}, nil); !errors.Is(err, local.ErrClosed) {
+		t.Fatalf("the built engine still runs after Close: %v", err)
+	}
+
+	spy := &closeSpy{}
+	opts.Engine, opts.Library = spy, filepath.Join(dir, "lib2")
+	b2, err := NewBackend(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if spy.closed {
+		t.Fatal("the Backend closed an engine it was given")
 	}
 }
