@@ -238,6 +238,7 @@ func (d *Downloader) Download(ctx context.Context, dest string, files []FileSpec
 	if err := os.Rename(staging, dest); err != nil {
 		return fmt.Errorf("download to %s: move into place: %w", dest, err)
 	}
+	stop() // no ticker event after "done"
 	tr.emit(Progress{Phase: PhaseDone, Message: "complete"})
 	return nil
 }

@@ -78,7 +78,9 @@ func (t *tracker) setFile(name string, size, have int64) {
 	t.emit(Progress{Phase: PhaseDownload})
 }
 
-// start emits download progress on a ticker until the returned func is called.
+// start emits download progress on a ticker until the returned func is
+// called; the func may be called more than once, and once it returns no
+// ticker event follows.
 func (t *tracker) start() func() {
 	if t.fn == nil {
 		return func() {}
@@ -99,7 +101,8 @@ func (t *tracker) start() func() {
 			}
 		}
 	}()
-	return func() { close(stop); wg.Wait() }
+	var once sync.Once
+	return func() { once.Do(func() { close(stop); wg.Wait() }) }
 }
 
 // emit fills in the byte counts, speed and ETA of p and sends it.

@@ -560,3 +560,26 @@ func TestDownloadUnknownSizeUsesHEAD(t *testing.T) {
 		t.Errorf("requests = %v, want HEAD then ranged GETs resuming at 20000", reqs)
 	}
 }
+
+// TestTrackerStopsBeforeDone: once the ticker is stopped no download event
+// can follow, so "done" is always the last event a download sends (a ticker
+// firing late used to land after it).
+func TestTrackerStopsBeforeDone(t *testing.T) {
+	for range 20 {
+		var mu sync.Mutex
+		var last Phase
+		tr := newTracker(func(p Progress) { mu.Lock(); last = p.Phase; mu.Unlock() }, time.Microsecond)
+		stop := tr.start()
+		time.Sleep(200 * time.Microsecond)
+		stop()
+		tr.emit(Progress{Phase: PhaseDone})
+		stop() // a second call (the deferred one) is harmless
+		time.Sleep(500 * time.Microsecond)
+		mu.Lock()
+		got := last
+		mu.Unlock()
+		if got != PhaseDone {
+			t.Fatalf("last event %q after done", got)
+		}
+	}
+}
