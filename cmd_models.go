@@ -532,7 +532,7 @@ func modelsRuntime(ctx context.Context, c *cli, store *models.Store, args []stri
 	fs := c.newFlagSet("models runtime", "[--gpu [--version V] [--url URL] [--sha256 HEX]] [--json]",
 		"List installed ONNX Runtime builds, or install the official GPU (CUDA) build for linux-x64 with --gpu.")
 	gpu := fs.Bool("gpu", false, "install the ONNX Runtime GPU build")
-	version := fs.String("version", models.DefaultORTVersion, "ONNX Runtime version")
+	version := fs.String("version", models.ORTVersion, "ONNX Runtime version")
 	url := fs.String("url", os.Getenv("DIPTYCH_ORT_GPU_URL"), "archive URL (default: the GitHub release of --version; env DIPTYCH_ORT_GPU_URL)")
 	sum := fs.String("sha256", os.Getenv("DIPTYCH_ORT_GPU_SHA256"), "SHA-256 of the archive (required; env DIPTYCH_ORT_GPU_SHA256)")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -553,7 +553,7 @@ func modelsRuntime(ctx context.Context, c *cli, store *models.Store, args []stri
 		}
 		if len(list) == 0 {
 			fmt.Fprintf(c.stdout, "no runtime installed in %s; 'diptych models runtime --gpu --sha256 HEX' installs ONNX Runtime %s for CUDA\n",
-				store.LibDir(), models.DefaultORTVersion)
+				store.LibDir(), models.ORTVersion)
 		}
 		for _, r := range list {
 			fmt.Fprintf(c.stdout, "onnxruntime %s: %s (providers: %s)\n", r.Version, r.Library, strings.Join(r.Providers, ", "))

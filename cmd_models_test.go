@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"diptych/engine/models"
 )
 
 const tinyJanus = "testdata/janus/tiny"
@@ -236,13 +238,15 @@ func TestModelsUsageErrors(t *testing.T) {
 
 func TestModelsRuntimeGPU(t *testing.T) {
 	home := modelsHome(t)
+	v := models.ORTVersion // what runtime --gpu installs without --version
+	top := "onnxruntime-linux-x64-gpu-" + v + "/"
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
 	for name, data := range map[string]string{
-		"onnxruntime-linux-x64-gpu-1.24.1/lib/libonnxruntime.so.1.24.1":         "main",
-		"onnxruntime-linux-x64-gpu-1.24.1/lib/libonnxruntime_providers_cuda.so": "cuda",
-		"onnxruntime-linux-x64-gpu-1.24.1/LICENSE":                              "MIT",
+		top + "lib/libonnxruntime.so." + v:           "main",
+		top + "lib/libonnxruntime_providers_cuda.so": "cuda",
+		top + "LICENSE": "MIT",
 	} {
 		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
 		tw.Write([]byte(data))
@@ -254,7 +258,7 @@ func TestModelsRuntimeGPU(t *testing.T) {
 		http.ServeContent(w, r, "ort.tgz", time.Time{}, bytes.NewReader(archive))
 	}))
 	defer srv.Close()
-	url := srv.URL + "/onnxruntime-linux-x64-gpu-1.24.1.tgz"
+	url := srv.URL + "/onnxruntime-linux-x64-gpu-" + v + ".tgz"
 
 	code, _, errs := runModelsCmd(t, "runtime", "--gpu", "--url", url)
 	if code != 1 || !strings.Contains(errs, "no SHA-256 pinned") {
@@ -262,7 +266,7 @@ func TestModelsRuntimeGPU(t *testing.T) {
 	}
 	sum := sha256.Sum256(archive)
 	code, out, errs := runModelsCmd(t, "runtime", "--gpu", "--url", url, "--sha256", hex.EncodeToString(sum[:]))
-	lib := filepath.Join(home, "lib", "onnxruntime-gpu-1.24.1", "libonnxruntime.so.1.24.1")
+	lib := filepath.Join(home, "lib", "onnxruntime-gpu-"+v, "libonnxruntime.so."+v)
 	if code != 0 || !strings.Contains(out, "library: "+lib) || !strings.Contains(out, "providers: cuda") {
 		t.Fatalf("runtime --gpu: exit %d, out %s, err %s", code, out, errs)
 	}

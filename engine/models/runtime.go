@@ -16,10 +16,12 @@ import (
 	"strings"
 )
 
-// DefaultORTVersion is the ONNX Runtime release the GPU runtime installer
-// fetches: the C API version onnxruntime_go v1.27.0 is built against (newer
-// releases also work; older ones do not).
-const DefaultORTVersion = "1.24.1"
+// ORTVersion is the one ONNX Runtime release Diptych pins: the CPU build
+// that tools/fetch_ort.sh (make setup, the tests, the .deb) and
+// tools/build_windows.sh bundle, and the GPU build the runtime installer
+// fetches unless told otherwise. A test checks the scripts against it.
+// onnxruntime_go v1.27.0 needs 1.24 or newer (ort.MinVersion).
+const ORTVersion = "1.30.0"
 
 // RuntimeRelease is an ONNX Runtime release archive.
 type RuntimeRelease struct {
@@ -37,7 +39,7 @@ type RuntimeRelease struct {
 // given to the installer (diptych models runtime --gpu --sha256 ...).
 func GPURuntimeRelease(version string) RuntimeRelease {
 	if version == "" {
-		version = DefaultORTVersion
+		version = ORTVersion
 	}
 	return RuntimeRelease{
 		Version: version,

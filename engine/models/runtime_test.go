@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -165,7 +166,32 @@ func TestInstallRuntimeRejects(t *testing.T) {
 
 func TestGPURuntimeRelease(t *testing.T) {
 	r := GPURuntimeRelease("")
-	if r.URL != "https://github.com/microsoft/onnxruntime/releases/download/v1.24.1/onnxruntime-linux-x64-gpu-1.24.1.tgz" {
+	if r.Version != "1.30.0" || r.URL != "https://github.com/microsoft/onnxruntime/releases/download/v1.30.0/onnxruntime-linux-x64-gpu-1.30.0.tgz" {
+		t.Errorf("default release = %+v, want ONNX Runtime 1.30.0, the bundled CPU release", r)
+	}
+	if r := GPURuntimeRelease("1.24.1"); r.URL != "https://github.com/microsoft/onnxruntime/releases/download/v1.24.1/onnxruntime-linux-x64-gpu-1.24.1.tgz" {
 		t.Errorf("URL = %s", r.URL)
+	}
+}
+
+// TestScriptsPinORTVersion: the scripts that bundle the CPU runtime pin the
+// same release as the GPU installer (they defaulted to 1.30.0 while the
+// installer fetched 1.24.1).
+func TestScriptsPinORTVersion(t *testing.T) {
+	pin := regexp.MustCompile(`(?m)^ORT_VERSION="\$\{ORT_VERSION:-([^}"]+)\}"$`)
+	for _, script := range []string{"fetch_ort.sh", "build_windows.sh"} {
+		p := filepath.Join("..", "..", "tools", script)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := pin.FindAllSubmatch(b, -1)
+		if len(m) != 1 {
+			t.Errorf("%s: %d ORT_VERSION=\"${ORT_VERSION:-X}\" lines, want 1", p, len(m))
+			continue
+		}
+		if v := string(m[0][1]); v != ORTVersion {
+			t.Errorf("%s pins ONNX Runtime %s, models.ORTVersion is %s: change both together", p, v, ORTVersion)
+		}
 	}
 }

@@ -214,7 +214,7 @@ func Open(path string) (*Runtime, error) {
 	}
 	if !versionAtLeast(ver, MinVersion) {
 		return nil, fmt.Errorf("load ONNX Runtime %s: version %s is too old; Diptych needs ONNX Runtime %s or newer "+
-			"(run `make setup` for %s, or pass --ort-lib)", path, ver, MinVersion, "1.30.0")
+			"(run `make setup` for the bundled release, or pass --ort-lib)", path, ver, MinVersion)
 	}
 	envMu.Lock()
 	defer envMu.Unlock()
