@@ -37,18 +37,23 @@ func runDoctor(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-// settings loads the user's settings; a broken file is reported and the
-// defaults are used so the command still runs.
+// settings returns the user's settings, read from disk on the first call of
+// a command and remembered for the rest of it: a command reads them in
+// several places (model folders, library, runtime), and a broken file is
+// reported once, then the defaults are used so the command still runs.
 func (c *cli) settings() (app.Settings, error) {
-	dir, err := app.ConfigDir()
-	if err != nil {
-		return app.DefaultSettings(), err
-	}
-	s, err := app.LoadSettings(filepath.Join(dir, "settings.json"))
-	if err != nil {
-		c.warn("%v (using defaults)", err)
-	}
-	return s, err
+	c.settingsOnce.Do(func() {
+		dir, err := app.ConfigDir()
+		if err != nil {
+			c.settingsVal, c.settingsErr = app.DefaultSettings(), err
+			return
+		}
+		c.settingsVal, c.settingsErr = app.LoadSettings(filepath.Join(dir, "settings.json"))
+		if c.settingsErr != nil {
+			c.warn("%v (using defaults)", c.settingsErr)
+		}
+	})
+	return c.settingsVal, c.settingsErr
 }
 
 // ortLibPath is the --ort-lib flag, else the settings' runtime path.

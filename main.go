@@ -13,7 +13,10 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
+
+	"diptych/app"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -48,6 +51,11 @@ type cli struct {
 	stdout, stderr io.Writer
 	// ortLib is the --ort-lib flag given before the subcommand, if any.
 	ortLib string
+
+	// The user's settings, read once per command (see settings).
+	settingsOnce sync.Once
+	settingsVal  app.Settings
+	settingsErr  error
 }
 
 // warn prints a warning line to stderr.
