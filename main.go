@@ -17,6 +17,9 @@ import (
 	"syscall"
 
 	"diptych/app"
+	// Before Fyne's lang package reads the locale at init: quiet under
+	// LANG=C.UTF-8 (see the package).
+	_ "diptych/internal/fynelocale"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".

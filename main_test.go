@@ -4,13 +4,81 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2/lang"
+
 	"diptych/gallery"
 )
+
+// TestMain lets a test run this test binary as the diptych binary itself
+// (asBinary), so that what happens at process start, before run, is tested.
+func TestMain(m *testing.M) {
+	switch os.Getenv("DIPTYCH_TEST_AS_BINARY") {
+	case "main":
+		main()
+	case "fyne-locale": // what the window's widgets ask Fyne for
+		fmt.Println(lang.SystemLocale(), lang.L("Cancel"))
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// asBinary runs the test binary as `diptych args...` in a fresh process with
+// env added to a copy of the test's environment less the locale variables.
+func asBinary(t *testing.T, mode string, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	for _, kv := range os.Environ() {
+		switch strings.SplitN(kv, "=", 2)[0] {
+		case "LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "DIPTYCH_TEST_AS_BINARY":
+		default:
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(append(cmd.Env, "DIPTYCH_TEST_AS_BINARY="+mode), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errb.String()
+}
+
+// Under the C locale of servers and containers no command prints Fyne's
+// "Error parsing user locale", and the window's locale falls back to English.
+func TestCLocaleIsQuiet(t *testing.T) {
+	home := isolate(t)
+	for _, loc := range []string{"C", "C.UTF-8", "C.utf8", "POSIX"} {
+		env := []string{"LANG=" + loc, "DISPLAY=", "WAYLAND_DISPLAY="}
+		for _, args := range [][]string{
+			{"--version"},
+			{"help"},
+			{"inspect", "randn", "--seed", "0", "--shape", "2"},
+			{"history", "list", "--library", filepath.Join(home, "lib")},
+			{"models", "list", "--json"},
+			{}, // the window: fails here for want of a display, after Fyne is set up
+		} {
+			code, _, errOut := asBinary(t, "main", env, args...)
+			if strings.Contains(errOut, "Fyne error") || strings.Contains(errOut, "locale") {
+				t.Errorf("LANG=%s diptych %v: exit %d, stderr:\n%s", loc, args, code, errOut)
+			}
+			if len(args) > 0 && code != 0 {
+				t.Errorf("LANG=%s diptych %v: exit %d: %s", loc, args, code, errOut)
+			}
+		}
+		code, out, errOut := asBinary(t, "fyne-locale", env)
+		if code != 0 || strings.TrimSpace(out) != "en Cancel" || errOut != "" {
+			t.Errorf("LANG=%s: Fyne's locale: exit %d, %q, stderr %q; want \"en Cancel\" quietly", loc, code, out, errOut)
+		}
+	}
+}
 
 // runCLI runs the command line in-process with a private config and data folder.
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
