@@ -123,7 +123,7 @@ func TestCompareBadInput(t *testing.T) {
 	}{
 		{[]string{"compare", "--prompt", "  ", "--out", out}, 2, "--prompt is required"},
 		{[]string{"compare", "--prompt", "p", "--out", filepath.Join(home, "x.jpg")}, 2, `expected a file name ending in .png`},
-		{[]string{"compare", "--prompt", "p", "--model-dir", "testdata/sdxl/base"}, 2, "flag provided but not defined: -model-dir"},
+		{[]string{"compare", "--prompt", "p", "--model-dir", "testdata/sdxl/base"}, 2, "diptych compare: unknown flag: --model-dir"},
 		{[]string{"compare", "--prompt", "p", "--strength", "0.4"}, 2, "--strength applies to --hybrid only"},
 		{[]string{"compare", "--prompt", "p", "--hybrid", "--strength", "2"}, 2, "--strength 2: expected a value in (0, 1]"},
 		{[]string{"compare", "--prompt", "p", "--sdxl-dir", filepath.Join(home, "nope"), "--janus-dir", "testdata/janus/tiny"}, 1,

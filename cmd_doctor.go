@@ -3,28 +3,30 @@ package main
 import (
 	"context"
 	"path/filepath"
-	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"diptych/app"
 	"diptych/engine/models"
 )
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-func runDoctor(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("doctor", "[--json] [--models DIR]...",
+// newDoctorCmd declares `diptych doctor` and its flags.
+func newDoctorCmd(c *cli) *cobra.Command {
+	var asJSON bool
+	var dirs []string
+	cmd := c.command("doctor [--json] [--models DIR]...", "report the runtime, GPU, CUDA libraries and installed models",
 		"Report the system, the ONNX Runtime library, GPUs, CUDA and cuDNN libraries, installed models,\n"+
-			"and whether each model will run here. Exits 0 even without a GPU.")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	var dirs stringList
-	fs.Var(&dirs, "models", "also look for model folders in `DIR` (repeatable)")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+			"and whether each model will run here. Exits 0 even without a GPU.",
+		func(ctx context.Context, _ *pflag.FlagSet, _ []string) error { return runDoctor(ctx, c, &asJSON, dirs) })
+	cmd.Args = noArgs
+	fs := cmd.Flags()
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	fs.StringArrayVar(&dirs, "models", nil, "also look for model folders in `DIR` (repeatable)")
+	return cmd
+}
+
+func runDoctor(ctx context.Context, c *cli, asJSON *bool, dirs []string) error {
 	settings, _ := c.settings()
 	report := app.Diagnose(ctx, app.DoctorOptions{
 		Locate:    app.LocateRuntime(c.ortLibPath(settings)),

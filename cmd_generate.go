@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"diptych/app"
 	"diptych/gallery"
@@ -22,7 +24,7 @@ type generateFlags struct {
 	quiet     bool
 }
 
-func (g *generateFlags) register(fs *flag.FlagSet) {
+func (g *generateFlags) register(fs *pflag.FlagSet) {
 	r := &g.req
 	fs.StringVar((*string)(&r.Model), "model", "sdxl", "sdxl or janus")
 	fs.StringVar(&r.ModelDir, "model-dir", "", "model folder (an SDXL or Janus-Pro ONNX export)")
@@ -49,22 +51,31 @@ func (g *generateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.Variant, "variant", "", "Janus: file combination (fp32, fp16, q4f16; default fp32)")
 }
 
-func runGenerate(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("generate", "--model sdxl|janus --model-dir DIR --prompt P [options] --out FILE.png",
+// newGenerateCmd declares `diptych generate` and its flags.
+func newGenerateCmd(c *cli) *cobra.Command {
+	var g generateFlags
+	var lowMem, forceCPU *bool
+	cmd := c.command("generate --model sdxl|janus --model-dir DIR --prompt P --out FILE.png [flags]",
+		"make an image with SDXL or Janus-Pro",
 		"Make an image with SDXL (text-to-image, refiner hand-off, image-to-image) or Janus-Pro (text-to-image).\n"+
 			"Writes a PNG with an A1111 'parameters' chunk, prints per-stage timings and peak memory, and keeps the\n"+
-			"result in the history.")
-	var g generateFlags
+			"result in the history.",
+		func(ctx context.Context, fs *pflag.FlagSet, _ []string) error {
+			return runGenerate(ctx, c, fs, &g, lowMem, forceCPU)
+		})
+	cmd.Args = noArgs
+	fs := cmd.Flags()
 	g.register(fs)
 	fs.StringVar(&g.out, "out", "", "output PNG (several Janus images: FILE-1.png, FILE-2.png, ...)")
 	fs.StringVar(&g.library, "library", "", "history library folder (default: the user's library)")
 	fs.BoolVar(&g.noHistory, "no-history", false, "do not record the result in the history")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress bar")
-	lowMem := fs.Bool("low-memory", false, "SDXL: free the text encoders after encoding and the UNet before decoding")
-	forceCPU := fs.Bool("force-cpu", false, "Janus: let Janus-Pro-7B run on the CPU (slow; refused otherwise)")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+	lowMem = fs.Bool("low-memory", false, "SDXL: free the text encoders after encoding and the UNet before decoding")
+	forceCPU = fs.Bool("force-cpu", false, "Janus: let Janus-Pro-7B run on the CPU (slow; refused otherwise)")
+	return cmd
+}
+
+func runGenerate(ctx context.Context, c *cli, fs *pflag.FlagSet, g *generateFlags, lowMem, forceCPU *bool) error {
 	if g.out == "" {
 		return fmt.Errorf("%w: --out FILE.png is required", errUsage)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,78 +14,123 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"diptych/engine/models"
 )
 
-const modelsHelp = `Manage models: the catalog, downloads from the Hugging Face Hub, local folders.
+// modelsCmd holds what the models subcommands share: the model store,
+// opened before any of them runs.
+type modelsCmd struct {
+	c     *cli
+	store *models.Store
+}
 
-Usage:
-  diptych models list [--json]
-  diptych models pull NAME[:COMBO] | REPO[@REVISION] [--include GLOB]... [--dir DEST] [--name NAME] [--json]
-  diptych models import DIR [--name NAME] [--force] [--json]
-  diptych models verify [NAME...] [--json]
-  diptych models rm NAME [--keep-files] [--json]
-  diptych models runtime [--gpu [--version V] [--url URL] [--sha256 HEX]] [--json]
+// newModelsCmd declares `diptych models` and its subcommands.
+func newModelsCmd(c *cli) *cobra.Command {
+	m := &modelsCmd{c: c}
+	cmd := c.group("models SUBCOMMAND", "list, download, import and verify models",
+		`Manage models: the catalog, downloads from the Hugging Face Hub, local folders.
 
 Models live in $DIPTYCH_HOME (default ~/.local/share/diptych): models/, models.json, lib/.
 Downloads honour HF_ENDPOINT and HF_TOKEN, resume after an interruption (run the same
-pull again) and verify every file's SHA-256.`
-
-// runModels dispatches the models subcommands.
-func runModels(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := c.stdout
-		if len(args) == 0 {
-			w = c.stderr
-		}
-		fmt.Fprintln(w, modelsHelp)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: missing subcommand (list, pull, import, verify, rm, runtime)", errUsage)
-		}
-		return flag.ErrHelp
-	}
-	store, err := models.OpenDefault()
-	if err != nil {
+pull again) and verify every file's SHA-256.`,
+		m.listCmd(), m.pullCmd(), m.importCmd(), m.verifyCmd(), m.removeCmd(), m.runtimeCmd())
+	cmd.PersistentPreRunE = func(*cobra.Command, []string) (err error) {
+		m.store, err = models.OpenDefault()
 		return err
 	}
-	sub, rest := args[0], args[1:]
-	switch sub {
-	case "list", "ls":
-		return modelsList(c, store, rest)
-	case "pull":
-		return modelsPull(ctx, c, store, rest)
-	case "import":
-		return modelsImport(ctx, c, store, rest)
-	case "verify":
-		return modelsVerify(ctx, c, store, rest)
-	case "rm", "remove":
-		return modelsRemove(c, store, rest)
-	case "runtime":
-		return modelsRuntime(ctx, c, store, rest)
-	}
-	return fmt.Errorf("%w: unknown models subcommand %q (list, pull, import, verify, rm, runtime)", errUsage, sub)
+	return cmd
 }
 
-// modelsGlobs is the repeatable --include flag.
-type modelsGlobs []string
+func (m *modelsCmd) listCmd() *cobra.Command {
+	var asJSON bool
+	cmd := m.c.command("list [--json]", "list installed models and the catalog", "",
+		func(_ context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsList(m.c, m.store, &asJSON, args)
+		})
+	cmd.Aliases = []string{"ls"}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
 
-func (s *modelsGlobs) String() string     { return strings.Join(*s, ",") }
-func (s *modelsGlobs) Set(v string) error { *s = append(*s, v); return nil }
+func (m *modelsCmd) pullCmd() *cobra.Command {
+	var include []string
+	var dir, name *string
+	var conns *int
+	var asJSON *bool
+	cmd := m.c.command("pull NAME[:COMBO] | REPO[@REVISION] [--include GLOB]... [--dir DEST] [--name NAME] [--json]",
+		"download a catalog model or a Hub repository (resumable, verified)",
+		"Download a catalog model or any Hugging Face Hub repository (resumable, verified).",
+		func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsPull(ctx, m.c, m.store, include, dir, name, conns, asJSON, args)
+		})
+	fs := cmd.Flags()
+	fs.StringArrayVar(&include, "include", nil, "only files matching this `GLOB` (repeatable; '*' matches '/' too, as in 'hf download')")
+	dir = fs.String("dir", "", "destination folder (default: the models folder)")
+	name = fs.String("name", "", "name in the registry")
+	conns = fs.Int("connections", 4, "connections per large file")
+	asJSON = fs.Bool("json", false, "print the result as JSON and no progress bar")
+	return cmd
+}
 
-// modelsParseArgs parses flags that may come before or after the positional
-// arguments and returns the positionals.
-func modelsParseArgs(c *cli, fs *flag.FlagSet, args []string) ([]string, error) {
-	if err := c.parse(fs, args); err != nil {
-		return nil, err
-	}
-	var pos []string
-	for fs.NArg() > 0 {
-		pos = append(pos, fs.Arg(0))
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
-		}
-	}
-	return pos, nil
+func (m *modelsCmd) importCmd() *cobra.Command {
+	var name *string
+	var force, asJSON *bool
+	cmd := m.c.command("import DIR [--name NAME] [--force] [--json]",
+		"check a model folder on disk and register it in place",
+		"Check a model folder on disk and register it in place (nothing is copied).",
+		func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsImport(ctx, m.c, m.store, name, force, asJSON, args)
+		})
+	fs := cmd.Flags()
+	name = fs.String("name", "", "name in the registry (default: the folder name)")
+	force = fs.Bool("force", false, "register despite graph interface problems, or replace an entry of the same name")
+	asJSON = fs.Bool("json", false, "print the report as JSON")
+	return cmd
+}
+
+func (m *modelsCmd) verifyCmd() *cobra.Command {
+	var asJSON bool
+	cmd := m.c.command("verify [NAME...] [--json]", "re-check the SHA-256 of installed models' files",
+		"Re-check the SHA-256 of installed models' files (all models when no name is given).",
+		func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsVerify(ctx, m.c, m.store, &asJSON, args)
+		})
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
+	return cmd
+}
+
+func (m *modelsCmd) removeCmd() *cobra.Command {
+	var keep, asJSON *bool
+	cmd := m.c.command("rm NAME [--keep-files] [--json]", "unregister a model (deleting downloaded files)",
+		"Unregister a model. Downloaded models' files are deleted; imported folders are left alone.",
+		func(_ context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsRemove(m.c, m.store, keep, asJSON, args)
+		})
+	cmd.Aliases = []string{"remove"}
+	keep = cmd.Flags().Bool("keep-files", false, "keep the files of a downloaded model")
+	asJSON = cmd.Flags().Bool("json", false, "print the removed entry as JSON")
+	return cmd
+}
+
+func (m *modelsCmd) runtimeCmd() *cobra.Command {
+	var gpu, asJSON *bool
+	var version, url, sum *string
+	cmd := m.c.command("runtime [--gpu [--version V] [--url URL] [--sha256 HEX]] [--json]",
+		"list ONNX Runtime builds, or install the GPU build",
+		"List installed ONNX Runtime builds, or install the official GPU (CUDA) build for linux-x64 with --gpu.",
+		func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsRuntime(ctx, m.c, m.store, gpu, version, url, sum, asJSON, args)
+		})
+	fs := cmd.Flags()
+	gpu = fs.Bool("gpu", false, "install the ONNX Runtime GPU build")
+	version = fs.String("version", models.DefaultORTVersion, "ONNX Runtime version")
+	url = fs.String("url", os.Getenv("DIPTYCH_ORT_GPU_URL"), "archive URL (default: the GitHub release of --version; env DIPTYCH_ORT_GPU_URL)")
+	sum = fs.String("sha256", os.Getenv("DIPTYCH_ORT_GPU_SHA256"), "SHA-256 of the archive (required; env DIPTYCH_ORT_GPU_SHA256)")
+	asJSON = fs.Bool("json", false, "print JSON")
+	return cmd
 }
 
 func modelsJSON(w io.Writer, v any) error {
@@ -102,13 +146,7 @@ type modelsCatalogRow struct {
 	Installed    []string `json:"installed,omitempty"`
 }
 
-func modelsList(c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models list", "[--json]", "List installed models and the catalog.")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func modelsList(c *cli, store *models.Store, asJSON *bool, pos []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: list takes no arguments", errUsage)
 	}
@@ -254,19 +292,8 @@ func (b *modelsBar) finish() {
 	}
 }
 
-func modelsPull(ctx context.Context, c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models pull", "NAME[:COMBO] | REPO[@REVISION] [flags]",
-		"Download a catalog model or any Hugging Face Hub repository (resumable, verified).")
-	var include modelsGlobs
-	fs.Var(&include, "include", "only files matching this glob (repeatable; '*' matches '/' too, as in 'hf download')")
-	dir := fs.String("dir", "", "destination folder (default: the models folder)")
-	name := fs.String("name", "", "name in the registry")
-	conns := fs.Int("connections", 4, "connections per large file")
-	asJSON := fs.Bool("json", false, "print the result as JSON and no progress bar")
-	pos, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func modelsPull(ctx context.Context, c *cli, store *models.Store, include []string, dir, name *string, conns *int,
+	asJSON *bool, pos []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: pull takes one catalog name or REPO[@REVISION] (catalog: %s)", errUsage, strings.Join(models.CatalogNames(), ", "))
 	}
@@ -292,6 +319,7 @@ func modelsPull(ctx context.Context, c *cli, store *models.Store, args []string)
 	}
 
 	var entry models.Entry
+	var err error
 	if strings.Contains(target, "/") {
 		repo, rev, err := models.ParseRepo(target)
 		if err != nil {
@@ -359,16 +387,7 @@ func modelsParams(p string) string {
 	return " " + p
 }
 
-func modelsImport(ctx context.Context, c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models import", "DIR [--name NAME] [--force] [--json]",
-		"Check a model folder on disk and register it in place (nothing is copied).")
-	name := fs.String("name", "", "name in the registry (default: the folder name)")
-	force := fs.Bool("force", false, "register despite graph interface problems, or replace an entry of the same name")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func modelsImport(ctx context.Context, c *cli, store *models.Store, name *string, force, asJSON *bool, pos []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: import takes one folder", errUsage)
 	}
@@ -433,13 +452,7 @@ func modelsPrintLayout(w io.Writer, l models.Layout) {
 	tw.Flush()
 }
 
-func modelsVerify(ctx context.Context, c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models verify", "[NAME...] [--json]", "Re-check the SHA-256 of installed models' files (all models when no name is given).")
-	asJSON := fs.Bool("json", false, "print the reports as JSON")
-	names, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func modelsVerify(ctx context.Context, c *cli, store *models.Store, asJSON *bool, names []string) error {
 	if len(names) == 0 {
 		entries, err := store.List()
 		if err != nil {
@@ -500,15 +513,7 @@ func modelsVerify(ctx context.Context, c *cli, store *models.Store, args []strin
 	return nil
 }
 
-func modelsRemove(c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models rm", "NAME [--keep-files] [--json]",
-		"Unregister a model. Downloaded models' files are deleted; imported folders are left alone.")
-	keep := fs.Bool("keep-files", false, "keep the files of a downloaded model")
-	asJSON := fs.Bool("json", false, "print the removed entry as JSON")
-	pos, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func modelsRemove(c *cli, store *models.Store, keep, asJSON *bool, pos []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: rm takes one model name", errUsage)
 	}
@@ -527,18 +532,8 @@ func modelsRemove(c *cli, store *models.Store, args []string) error {
 	return nil
 }
 
-func modelsRuntime(ctx context.Context, c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models runtime", "[--gpu [--version V] [--url URL] [--sha256 HEX]] [--json]",
-		"List installed ONNX Runtime builds, or install the official GPU (CUDA) build for linux-x64 with --gpu.")
-	gpu := fs.Bool("gpu", false, "install the ONNX Runtime GPU build")
-	version := fs.String("version", models.DefaultORTVersion, "ONNX Runtime version")
-	url := fs.String("url", os.Getenv("DIPTYCH_ORT_GPU_URL"), "archive URL (default: the GitHub release of --version; env DIPTYCH_ORT_GPU_URL)")
-	sum := fs.String("sha256", os.Getenv("DIPTYCH_ORT_GPU_SHA256"), "SHA-256 of the archive (required; env DIPTYCH_ORT_GPU_SHA256)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func modelsRuntime(ctx context.Context, c *cli, store *models.Store, gpu *bool, version, url, sum *string, asJSON *bool,
+	pos []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: runtime takes no arguments", errUsage)
 	}

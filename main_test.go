@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/lang"
+	"github.com/spf13/cobra"
 
 	"diptych/gallery"
 )
@@ -98,21 +100,47 @@ func isolate(t *testing.T) string {
 	return home
 }
 
+// Every command and subcommand answers -h and --help on stdout with exit 0.
 func TestEveryCommandHasHelp(t *testing.T) {
 	isolate(t)
-	for _, cmd := range commands() {
-		code, out, _ := runCLI(t, cmd.name, "--help")
-		if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "diptych "+cmd.name) {
-			t.Errorf("%s --help: exit %d, output %q", cmd.name, code, out)
+	var walk func(cmd *cobra.Command)
+	n := 0
+	walk = func(cmd *cobra.Command) {
+		for _, sub := range cmd.Commands() {
+			if !sub.IsAvailableCommand() {
+				continue
+			}
+			path := strings.Fields(sub.CommandPath())[1:] // less "diptych"
+			for _, h := range []string{"--help", "-h"} {
+				code, out, errOut := runCLI(t, append(append([]string{}, path...), h)...)
+				if code != 0 || !strings.Contains(out, "Usage: ") || !strings.Contains(out, sub.CommandPath()) || errOut != "" {
+					t.Errorf("%s %s: exit %d, stdout %q, stderr %q", sub.CommandPath(), h, code, out, errOut)
+				}
+			}
+			n++
+			walk(sub)
 		}
 	}
+	walk((&cli{stdout: io.Discard, stderr: io.Discard}).rootCmd())
+	if n < 30 { // 10 commands, 10 history, 6 models and 4 inspect subcommands
+		t.Fatalf("walked %d commands", n)
+	}
 	code, out, _ := runCLI(t, "help")
-	if code != 0 || !strings.Contains(out, "Commands:") {
+	if code != 0 || !strings.Contains(out, "Commands:") || !strings.Contains(out, "generate") {
 		t.Fatalf("help: %d %q", code, out)
 	}
+	code, out, _ = runCLI(t, "help", "history", "import")
+	if code != 0 || !strings.Contains(out, "Usage: diptych history import DIR") {
+		t.Fatalf("help history import: %d %q", code, out)
+	}
 	code, _, errOut := runCLI(t, "frobnicate")
-	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+	if code != 2 || !strings.Contains(errOut, `diptych: unknown command "frobnicate"; known commands: generate, caption,`) ||
+		!strings.Contains(errOut, "Run 'diptych --help' for usage.") {
 		t.Fatalf("unknown command: %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "histroy", "list")
+	if code != 2 || !strings.Contains(errOut, "did you mean history?") {
+		t.Fatalf("misspelt command: %d %q", code, errOut)
 	}
 }
 
@@ -378,5 +406,78 @@ func TestHistoryUsesTheSettingsLibrary(t *testing.T) {
 	code, out, errOut := runCLI(t, "history", "search", "kettle")
 	if code != 0 || !strings.Contains(out, "a copper kettle") {
 		t.Fatalf("history search in the settings' library: %d %q %s", code, out, errOut)
+	}
+}
+
+// The README writes `diptych inspect model F.onnx --json`: flags after the
+// path, as after any positional argument.
+func TestInspectFlagsAfterArguments(t *testing.T) {
+	code, out, errOut := runCLI(t, "inspect", "model", "testdata/runtime/mixed.onnx", "--json")
+	var info struct {
+		Inputs []struct{ Name, Type string } `json:"inputs"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &info) != nil || len(info.Inputs) == 0 || info.Inputs[0].Name != "x" || info.Inputs[0].Type != "float16" {
+		t.Fatalf("inspect model F.onnx --json: exit %d: %s %s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "inspect", "tokenize", "a photo of a cat", "--tokenizer", "testdata/sdxl/base/tokenizer_2", "--max-length=10")
+	if code != 0 || strings.TrimSpace(out) != "[49406,320,1125,539,320,2368,49407,0,0,0]" {
+		t.Fatalf("tokenize TEXT --tokenizer DIR --max-length=10: %d %q", code, out)
+	}
+	code, out, _ = runCLI(t, "inspect", "tokenize", "a", "photo", "--tokenizer", "testdata/sdxl/base/tokenizer", "of", "a", "cat")
+	if code != 0 || strings.TrimSpace(out) != "[49406,320,1125,539,320,2368,49407]" {
+		t.Fatalf("tokenize with the flag between the words: %d %q", code, out)
+	}
+	code, _, errOut = runCLI(t, "inspect", "model", "testdata/runtime/mixed.onnx", "other.onnx", "--json")
+	if code != 2 || !strings.Contains(errOut, "diptych inspect model: inspect model takes one .onnx path") {
+		t.Fatalf("two paths: %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "inspect", "randn", "7", "--seed", "0")
+	if code != 2 || !strings.Contains(errOut, `unexpected argument "7"`) {
+		t.Fatalf("randn with a positional: %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "inspect")
+	if code != 2 || !strings.Contains(errOut, "missing subcommand (model, tokenize, schedule, randn)") {
+		t.Fatalf("inspect alone: %d %q", code, errOut)
+	}
+}
+
+// The global --ort-lib is taken after the command name and its flags too,
+// and a command of flags only refuses stray words with exit 2.
+func TestGlobalFlagsAnywhere(t *testing.T) {
+	isolate(t)
+	code, _, errOut := runCLI(t, "generate", "--model-dir", "testdata/sdxl/base", "--prompt", "p", "--out",
+		filepath.Join(t.TempDir(), "x.png"), "--no-history", "--ort-lib", "/nonexistent/libonnxruntime.so")
+	if code != 1 || !strings.Contains(errOut, "diptych generate: ") || !strings.Contains(errOut, "--ort-lib /nonexistent/libonnxruntime.so: no such file") {
+		t.Fatalf("generate ... --ort-lib PATH: exit %d, stderr %q", code, errOut)
+	}
+	code, out, _ := runCLI(t, "doctor", "--ort-lib=/nonexistent/libonnxruntime.so", "--models=testdata/sdxl")
+	if code != 0 || !strings.Contains(out, "/nonexistent/libonnxruntime.so") || !strings.Contains(out, "testdata/sdxl") {
+		t.Fatalf("doctor --ort-lib=PATH --models=DIR: exit %d\n%s", code, out)
+	}
+	code, _, errOut = runCLI(t, "generate", "sdxl", "--prompt", "p")
+	if code != 2 || !strings.Contains(errOut, `diptych generate: unexpected argument "sdxl" (generate takes flags only)`) {
+		t.Fatalf("generate WORD: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "generate", "--steps", "many")
+	if code != 2 || !strings.Contains(errOut, `invalid argument "many" for "--steps"`) {
+		t.Fatalf("generate --steps many: exit %d, stderr %q", code, errOut)
+	}
+	code, out, _ = runCLI(t, "caption", "-h")
+	if code != 0 || !strings.Contains(out, "-v, --verbose") {
+		t.Fatalf("caption -h: exit %d\n%s", code, out)
+	}
+}
+
+// cobra stops a Windows program started from Explorer with "This is a
+// command line tool" unless told not to; diptych.exe is double-clicked.
+func TestWindowsDoubleClickIsNotRefused(t *testing.T) {
+	cobra.MousetrapHelpText = "This is a command line tool."
+	(&cli{stdout: io.Discard, stderr: io.Discard}).rootCmd()
+	if cobra.MousetrapHelpText != "" {
+		t.Fatalf("cobra.MousetrapHelpText = %q: Explorer would refuse to open the window", cobra.MousetrapHelpText)
+	}
+	code, _, errOut := runCLI(t, "gui", "now")
+	if code != 2 || !strings.Contains(errOut, `diptych gui: unexpected argument "now"`) {
+		t.Fatalf("gui WORD: exit %d %q", code, errOut)
 	}
 }
