@@ -115,10 +115,12 @@ type labelledBar struct {
 }
 
 func (l *labelledBar) update(part string, p app.Progress) {
-	if l.bar == nil || part != l.part {
-		l.done()
-		l.bar, l.part = newProgressBar(l.c, l.quiet), part
+	if l.bar == nil {
+		l.bar = newProgressBar(l.c, l.quiet)
+	} else if part != l.part {
+		l.bar.done()
 	}
+	l.part = part
 	p.Stage = part + " " + p.Stage
 	l.bar.update(p)
 }

@@ -3,15 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"diptych/app"
+	"diptych/app/progress"
 	"diptych/gallery"
 )
 
@@ -199,30 +200,40 @@ func libraryRoot(c *cli, flagValue string) (string, error) {
 	return gallery.DefaultRoot()
 }
 
-// progressBar draws a one-line progress bar on stderr.
+// progressBar shows a generation's progress on stderr (see app/progress).
 type progressBar struct {
-	c     *cli
-	quiet bool
-	last  time.Time
-	drawn bool
+	bar *progress.Bar // nil with --quiet
 }
 
-func newProgressBar(c *cli, quiet bool) *progressBar { return &progressBar{c: c, quiet: quiet} }
+func newProgressBar(c *cli, quiet bool) *progressBar {
+	if quiet {
+		return &progressBar{}
+	}
+	return &progressBar{bar: c.progressBar()}
+}
 
 func (b *progressBar) update(p app.Progress) {
-	if b.quiet || p.Total == 0 || (time.Since(b.last) < 100*time.Millisecond && p.Step < p.Total) {
+	if b.bar == nil || p.Total == 0 {
 		return
 	}
-	b.last = time.Now()
-	const width = 30
-	fill := width * p.Step / p.Total
-	fmt.Fprintf(b.c.stderr, "\r%-8s [%s%s] %d/%d  %.2f it/s  ETA %s   ", p.Stage, strings.Repeat("#", fill),
-		strings.Repeat(".", width-fill), p.Step, p.Total, p.Rate, p.ETA.Round(time.Second))
-	b.drawn = true
+	b.bar.Update(progress.State{Task: p.Stage, Done: int64(p.Step), Total: int64(p.Total), Rate: p.Rate, ETA: p.ETA})
 }
 
 func (b *progressBar) done() {
-	if b.drawn {
-		fmt.Fprintln(b.c.stderr)
+	if b.bar != nil {
+		b.bar.Finish()
 	}
+}
+
+// isTerminal tells whether progress goes to a terminal (tests replace it).
+var isTerminal = progress.IsTerminal
+
+// progressBar returns a progress bar on stderr: redrawn in place on a
+// terminal, plain lines every 5 % otherwise.
+func (c *cli) progressBar() *progress.Bar {
+	return newBar(c.stderr)
+}
+
+func newBar(w io.Writer) *progress.Bar {
+	return progress.New(w, progress.Options{Terminal: isTerminal(w), Width: progress.TerminalWidth(w)})
 }

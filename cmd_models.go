@@ -10,13 +10,12 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"diptych/app/progress"
 	"diptych/engine/models"
 )
 
@@ -215,82 +214,29 @@ func modelsDash(s string) string {
 	return s
 }
 
-// modelsBar draws download progress as one text line on w.
+// modelsBar shows download and verification progress (see app/progress).
 type modelsBar struct {
-	w     io.Writer
-	mu    sync.Mutex
-	last  time.Time
-	width int
-	drawn bool
+	bar *progress.Bar
 }
 
-func newModelsBar(w io.Writer) *modelsBar { return &modelsBar{w: w, width: 30} }
+func newModelsBar(w io.Writer) *modelsBar { return &modelsBar{bar: newBar(w)} }
 
 func (b *modelsBar) update(p models.Progress) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	switch p.Phase {
-	case models.PhaseRetry:
-		b.clear()
-		fmt.Fprintf(b.w, "retrying: %s\n", p.Message)
+	if p.Phase == models.PhaseRetry {
+		b.bar.Println("retrying: " + p.Message)
 		return
-	case models.PhaseDone:
-		b.draw(p)
-		fmt.Fprintln(b.w)
-		b.drawn = false
-		return
-	}
-	if time.Since(b.last) < 200*time.Millisecond && p.Phase == models.PhaseDownload {
-		return
-	}
-	b.last = time.Now()
-	b.draw(p)
-}
-
-func (b *modelsBar) clear() {
-	if b.drawn {
-		fmt.Fprint(b.w, "\r\033[K")
-		b.drawn = false
-	}
-}
-
-func (b *modelsBar) draw(p models.Progress) {
-	frac := 0.0
-	if p.Total > 0 {
-		frac = float64(p.Done) / float64(p.Total)
-	}
-	frac = min(max(frac, 0), 1)
-	n := int(frac * float64(b.width))
-	bar := strings.Repeat("=", n)
-	if n < b.width {
-		bar += ">" + strings.Repeat(" ", b.width-n-1)
-	}
-	line := fmt.Sprintf("[%s] %3.0f%% %s/%s", bar, frac*100, models.FormatBytes(p.Done), models.FormatBytes(p.Total))
-	if p.Speed > 0 {
-		line += fmt.Sprintf(" %s/s", models.FormatBytes(int64(p.Speed)))
-	}
-	if p.ETA > 0 {
-		line += " ETA " + p.ETA.String()
 	}
 	what := p.File
-	if p.Phase == models.PhaseVerify {
+	if p.Phase == models.PhaseVerify && p.File != "" {
 		what = "verifying " + p.File
 	}
-	if what != "" {
-		line += "  " + what
+	b.bar.Update(progress.State{Done: p.Done, Total: p.Total, Unit: progress.Bytes, Rate: p.Speed, ETA: p.ETA, Detail: what})
+	if p.Phase == models.PhaseDone {
+		b.bar.Finish()
 	}
-	fmt.Fprint(b.w, "\r\033[K"+line)
-	b.drawn = true
 }
 
-func (b *modelsBar) finish() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.drawn {
-		fmt.Fprintln(b.w)
-		b.drawn = false
-	}
-}
+func (b *modelsBar) finish() { b.bar.Finish() }
 
 func modelsPull(ctx context.Context, c *cli, store *models.Store, include []string, dir, name *string, conns *int,
 	asJSON *bool, pos []string) error {

@@ -13,6 +13,7 @@ require (
 	github.com/spf13/pflag v1.0.10
 	github.com/yalue/onnxruntime_go v1.27.0
 	golang.org/x/image v0.24.0
+	golang.org/x/term v0.29.0
 	golang.org/x/text v0.22.0
 )
 

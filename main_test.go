@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"github.com/spf13/cobra"
 
+	"diptych/app/progress"
 	"diptych/gallery"
 )
 
@@ -479,5 +480,45 @@ func TestWindowsDoubleClickIsNotRefused(t *testing.T) {
 	code, _, errOut := runCLI(t, "gui", "now")
 	if code != 2 || !strings.Contains(errOut, `diptych gui: unexpected argument "now"`) {
 		t.Fatalf("gui WORD: exit %d %q", code, errOut)
+	}
+}
+
+// generate's progress: plain lines when stderr is no terminal (a log, CI),
+// one line redrawn in place on a terminal.
+func TestGenerateProgressPlainAndTerminal(t *testing.T) {
+	home := isolate(t)
+	gen := func() string {
+		t.Helper()
+		code, stdout, errOut := runCLI(t, "generate", "--model-dir", "testdata/sdxl/base", "--prompt", "a red fox",
+			"--width", "64", "--height", "64", "--steps", "3", "--seed", "5", "--device", "cpu",
+			"--out", filepath.Join(home, "fox.png"), "--no-history")
+		if code != 0 {
+			t.Fatalf("generate exit %d: %s %s", code, stdout, errOut)
+		}
+		return errOut
+	}
+	plain := gen()
+	if strings.ContainsAny(plain, "\r\x1b") {
+		t.Fatalf("progress in a log has control characters:\n%q", plain)
+	}
+	var denoise []string
+	for _, l := range strings.Split(plain, "\n") {
+		if strings.HasPrefix(l, "denoise ") {
+			denoise = append(denoise, l)
+		}
+	}
+	// 3 steps: every step is another 5 %; the last line is the end.
+	if len(denoise) < 3 || len(denoise) > 4 || !strings.HasPrefix(denoise[len(denoise)-1], "denoise  100%  3/3") {
+		t.Fatalf("denoise lines %q in\n%s", denoise, plain)
+	}
+
+	isTerminal = func(io.Writer) bool { return true }
+	t.Cleanup(func() { isTerminal = progress.IsTerminal })
+	term := gen()
+	if !strings.Contains(term, "\r\x1b[Kdenoise  [##############################]  100%  3/3") || !strings.HasSuffix(term, "\n") {
+		t.Fatalf("terminal progress:\n%q", term)
+	}
+	if n := strings.Count(term, "\n"); n > 2 {
+		t.Fatalf("a terminal bar took %d lines:\n%q", n, term)
 	}
 }
