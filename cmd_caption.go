@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"diptych/engine/format"
 	"diptych/engine/janus"
 	"diptych/engine/ort"
 )
@@ -80,7 +81,7 @@ func runCaption(ctx context.Context, c *cli, fs *pflag.FlagSet, modelDir, imageP
 	}
 	defer p.Close()
 	if *verbose {
-		fmt.Fprintf(c.stderr, "model: %s (loaded in %s)\n", p, time.Since(t0).Round(time.Millisecond))
+		fmt.Fprintf(c.stderr, "model: %s (loaded in %s)\n", p, format.Duration(time.Since(t0)))
 	}
 	for _, n := range p.Notes {
 		c.warn("%s", n)
@@ -100,7 +101,7 @@ func runCaption(ctx context.Context, c *cli, fs *pflag.FlagSet, modelDir, imageP
 	if *verbose {
 		el := time.Since(t1)
 		fmt.Fprintf(c.stderr, "%d prompt tokens, %d answer tokens in %s (%.1f tokens/s)%s\n", res.PromptTokens,
-			len(res.Tokens), el.Round(time.Millisecond), float64(len(res.Tokens))/el.Seconds(),
+			len(res.Tokens), format.Duration(el), float64(len(res.Tokens))/el.Seconds(),
 			map[bool]string{true: ", stopped at end of sequence", false: ""}[res.StoppedOnEOS])
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"diptych/app"
+	"diptych/engine/format"
 	"diptych/engine/models"
 )
 
@@ -235,8 +236,8 @@ func printCompare(c *cli, res app.CompareResult, path string) {
 			fmt.Fprintf(c.stdout, "  %-14s failed: %v (history #%d)\n", s.Label, s.Err, g.ID)
 			continue
 		}
-		line := fmt.Sprintf("  %-14s %-18s %4dx%-4d %8.3fs  peak %d MB", s.Label, g.Model, g.Width, g.Height,
-			s.Result.Total.Seconds(), s.Result.PeakRSSMB)
+		line := fmt.Sprintf("  %-14s %-18s %4dx%-4d %10s  peak %d MB", s.Label, g.Model, g.Width, g.Height,
+			format.Duration(s.Result.Total), s.Result.PeakRSSMB)
 		if s.Result.PeakGPUMB > 0 {
 			line += fmt.Sprintf(", GPU %d MB", s.Result.PeakGPUMB)
 		}

@@ -33,7 +33,7 @@ func runDoctor(ctx context.Context, c *cli, asJSON *bool, dirs []string) error {
 		ModelDirs: append(c.modelDirs(settings), dirs...),
 	})
 	if *asJSON {
-		return report.WriteJSON(c.stdout)
+		return c.printJSON(report)
 	}
 	report.WriteText(c.stdout)
 	return nil

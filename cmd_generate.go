@@ -13,6 +13,7 @@ import (
 
 	"diptych/app"
 	"diptych/app/progress"
+	"diptych/engine/format"
 	"diptych/gallery"
 )
 
@@ -152,9 +153,9 @@ func printResult(c *cli, req app.Request, res app.Result, paths []string) {
 		fmt.Fprintf(c.stdout, "note: running on the CPU because %s\n", res.Fallback)
 	}
 	for _, t := range res.Timings {
-		fmt.Fprintf(c.stdout, "  %-22s %8.3fs\n", t.Stage, t.Duration.Seconds())
+		fmt.Fprintf(c.stdout, "  %-22s %10s\n", t.Stage, format.Duration(t.Duration))
 	}
-	fmt.Fprintf(c.stdout, "  %-22s %8.3fs\n", "total", res.Total.Seconds())
+	fmt.Fprintf(c.stdout, "  %-22s %10s\n", "total", format.Duration(res.Total))
 	fmt.Fprintf(c.stdout, "  peak memory %d MB (process RSS)", res.PeakRSSMB)
 	if res.PeakGPUMB > 0 {
 		fmt.Fprintf(c.stdout, ", %d MB GPU", res.PeakGPUMB)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"diptych/engine/format"
 	"diptych/gallery"
 )
 
@@ -129,12 +129,6 @@ func (h *historyCmd) open(ctx context.Context) (*gallery.Store, error) {
 	return h.c.openLibrary(ctx, h.library)
 }
 
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 // queryFlags are the filters list, search and export share.
 type queryFlags struct {
 	limit                            int
@@ -242,7 +236,7 @@ func listOrSearch(ctx context.Context, c *cli, h *historyCmd, name string, qf *q
 		}
 		if !qf.all {
 			if h.json {
-				return printJSON(c.stdout, page)
+				return c.printJSON(page)
 			}
 			printTable(c.stdout, page.Items)
 			if page.Next != "" {
@@ -261,7 +255,7 @@ func listOrSearch(ctx context.Context, c *cli, h *historyCmd, name string, qf *q
 		q.After = page.Next
 	}
 	if h.json {
-		return printJSON(c.stdout, gallery.Page{Items: all})
+		return c.printJSON(gallery.Page{Items: all})
 	}
 	return nil
 }
@@ -314,7 +308,7 @@ func historyShow(ctx context.Context, c *cli, h *historyCmd, args []string) erro
 		return err
 	}
 	if h.json {
-		return printJSON(c.stdout, g)
+		return c.printJSON(g)
 	}
 	w := c.stdout
 	fmt.Fprintf(w, "id:         %d\ncreated:    %s\nstatus:     %s\n", g.ID, g.CreatedAt.Local().Format(time.RFC3339), g.Status)
@@ -331,10 +325,10 @@ func historyShow(ctx context.Context, c *cli, h *historyCmd, args []string) erro
 		fmt.Fprintf(w, "device:     %s (%s, %s)\n", g.Device, g.ExecutionProvider, g.Precision)
 	}
 	for _, t := range g.Timings {
-		fmt.Fprintf(w, "  %-14s %v\n", t.Stage, t.Duration)
+		fmt.Fprintf(w, "  %-14s %9s\n", t.Stage, format.Duration(t.Duration))
 	}
 	if g.PeakMemoryBytes > 0 {
-		fmt.Fprintf(w, "peak memory: %.1f GiB\n", float64(g.PeakMemoryBytes)/(1<<30))
+		fmt.Fprintf(w, "peak memory: %s\n", format.Bytes(g.PeakMemoryBytes))
 	}
 	if g.Image != nil {
 		fmt.Fprintf(w, "image:      %s\nthumbnail:  %s\nsha256:     %s\n", s.Path(g.Image.Path), s.Path(g.Image.ThumbPath), g.Image.SHA256)
@@ -406,7 +400,7 @@ func historyFsck(ctx context.Context, c *cli, h *historyCmd, repair *bool, args 
 		return err
 	}
 	if h.json {
-		return printJSON(c.stdout, rep)
+		return c.printJSON(rep)
 	}
 	w := c.stdout
 	fmt.Fprintf(w, "library %s: %d generations, %d image files, database %s\n", s.Root(), rep.Rows, rep.Files, rep.Integrity)
@@ -454,7 +448,7 @@ func historyImport(ctx context.Context, c *cli, h *historyCmd, args []string) er
 		return err
 	}
 	if h.json {
-		return printJSON(c.stdout, rep)
+		return c.printJSON(rep)
 	}
 	fmt.Fprintf(c.stdout, "scanned %d PNG files: imported %d, already present %d, failed %d\n",
 		rep.Scanned, rep.Imported, rep.Skipped, len(rep.Failed))
@@ -505,7 +499,7 @@ func historyExport(ctx context.Context, c *cli, h *historyCmd, out *string, qf *
 		return err
 	}
 	if h.json {
-		return printJSON(c.stdout, rep)
+		return c.printJSON(rep)
 	}
 	fmt.Fprintf(c.stdout, "exported %d images (%d bytes) and settings to %s\n", rep.Images, rep.Bytes, rep.Dest)
 	return nil
@@ -532,9 +526,10 @@ func historyBench(ctx context.Context, c *cli, h *historyCmd, rows *int, dir *st
 		return err
 	}
 	if h.json {
-		return json.NewEncoder(c.stdout).Encode(res)
+		return c.printJSON(res)
 	}
-	fmt.Fprintf(c.stdout, "rows %d: build %.0f ms, open %.1f ms, first page %.1f ms, search %.1f ms, filter %.1f ms, page through all %.0f ms, heap growth %.2f MiB, peak RSS %.0f MiB\n",
-		res.Rows, res.SeedMS, res.OpenMS, res.FirstPageMS, res.SearchMS, res.FilterMS, res.PageAllMS, res.HeapGrowMB, res.PeakRSSMB)
+	ms := func(v float64) string { return format.Duration(time.Duration(v * float64(time.Millisecond))) }
+	fmt.Fprintf(c.stdout, "rows %d: build %s, open %s, first page %s, search %s, filter %s, page through all %s, heap growth %.2f MiB, peak RSS %.0f MiB\n",
+		res.Rows, ms(res.SeedMS), ms(res.OpenMS), ms(res.FirstPageMS), ms(res.SearchMS), ms(res.FilterMS), ms(res.PageAllMS), res.HeapGrowMB, res.PeakRSSMB)
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,7 +74,7 @@ func inspectModel(c *cli, fs *pflag.FlagSet, asJSON *bool) error {
 			}
 			return out
 		}
-		return writeJSON(c, map[string]any{
+		return c.printJSON(map[string]any{
 			"path": info.Path, "ir_version": info.IRVersion, "producer": info.ProducerName + " " + info.ProducerVersion,
 			"opsets": info.Opsets, "inputs": conv(info.Inputs), "outputs": conv(info.Outputs),
 			"external_data": info.ExternalData, "metadata": info.Metadata,
@@ -93,12 +92,6 @@ func inspectModel(c *cli, fs *pflag.FlagSet, asJSON *bool) error {
 		fmt.Fprintf(c.stdout, "  external data: %s\n", strings.Join(info.ExternalData, ", "))
 	}
 	return nil
-}
-
-func writeJSON(c *cli, v any) error {
-	enc := json.NewEncoder(c.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func fileExists(p string) bool {

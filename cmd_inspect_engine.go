@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -93,12 +92,10 @@ func inspectTokenize(c *cli, fs *pflag.FlagSet, path *string, padID, maxLen *int
 }
 
 func writeIDs(c *cli, ids []int) error {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = fmt.Sprint(id)
+	if ids == nil {
+		ids = []int{}
 	}
-	_, err := fmt.Fprintf(c.stdout, "[%s]\n", strings.Join(parts, ","))
-	return err
+	return c.printJSONLine(ids)
 }
 
 // newInspectScheduleCmd declares `diptych inspect schedule`.
@@ -133,7 +130,7 @@ func inspectSchedule(c *cli, name *string, steps *int, config *string) error {
 	if sigmas == nil {
 		sigmas = []float64{}
 	}
-	return writeJSONCompact(c, map[string]any{"timesteps": ts, "sigmas": sigmas, "init_noise_sigma": init})
+	return c.printJSONLine(map[string]any{"timesteps": ts, "sigmas": sigmas, "init_noise_sigma": init})
 }
 
 // newInspectRandnCmd declares `diptych inspect randn`.
@@ -155,14 +152,5 @@ func inspectRandn(c *cli, seed *uint64, shape *string) error {
 	if err != nil {
 		return err
 	}
-	return writeJSONCompact(c, rng.NewTorch(*seed).Randn(n))
-}
-
-func writeJSONCompact(c *cli, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(c.stdout, "%s\n", b)
-	return err
+	return c.printJSONLine(rng.NewTorch(*seed).Randn(n))
 }

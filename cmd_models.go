@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -132,12 +131,6 @@ func (m *modelsCmd) runtimeCmd() *cobra.Command {
 	return cmd
 }
 
-func modelsJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 // modelsCatalogRow is a catalog entry as `list --json` shows it.
 type modelsCatalogRow struct {
 	models.CatalogEntry
@@ -170,7 +163,7 @@ func modelsList(c *cli, store *models.Store, asJSON *bool, pos []string) error {
 		if installed == nil {
 			installed = []models.Entry{}
 		}
-		return modelsJSON(c.stdout, map[string]any{"installed": installed, "catalog": rows, "dir": store.Root})
+		return c.printJSON(map[string]any{"installed": installed, "catalog": rows, "dir": store.Root})
 	}
 	tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Installed (%s):\n", store.Root)
@@ -313,7 +306,7 @@ func modelsPull(ctx context.Context, c *cli, store *models.Store, include []stri
 		bar.finish()
 	}
 	if *asJSON {
-		return modelsJSON(c.stdout, entry)
+		return c.printJSON(entry)
 	}
 	fmt.Fprintf(c.stdout, "installed %s (%s%s) in %s\n", entry.Name, entry.Kind, modelsParams(entry.Params), entry.Dir)
 	return nil
@@ -350,13 +343,13 @@ func modelsImport(ctx context.Context, c *cli, store *models.Store, name *string
 	if err != nil {
 		var le *models.LayoutError
 		if *asJSON && errors.As(err, &le) {
-			modelsJSON(c.stdout, map[string]any{"error": err.Error(), "kind": le.Kind, "missing": le.Missing,
+			c.printJSON(map[string]any{"error": err.Error(), "kind": le.Kind, "missing": le.Missing,
 				"problems": le.Problems, "expected": le.Expected, "found": le.Found})
 		}
 		return err
 	}
 	if *asJSON {
-		return modelsJSON(c.stdout, rep)
+		return c.printJSON(rep)
 	}
 	modelsPrintLayout(c.stdout, rep.Layout)
 	for _, p := range rep.Problems {
@@ -449,7 +442,7 @@ func modelsVerify(ctx context.Context, c *cli, store *models.Store, asJSON *bool
 		for i, r := range reports {
 			rows = append(rows, row{names[i], r.OK(), r})
 		}
-		if err := modelsJSON(c.stdout, rows); err != nil {
+		if err := c.printJSON(rows); err != nil {
 			return err
 		}
 	}
@@ -468,7 +461,7 @@ func modelsRemove(c *cli, store *models.Store, keep, asJSON *bool, pos []string)
 		return err
 	}
 	if *asJSON {
-		return modelsJSON(c.stdout, e)
+		return c.printJSON(e)
 	}
 	if e.Managed && !*keep {
 		fmt.Fprintf(c.stdout, "removed %s and deleted %s\n", e.Name, e.Dir)
@@ -489,7 +482,7 @@ func modelsRuntime(ctx context.Context, c *cli, store *models.Store, gpu *bool, 
 			if list == nil {
 				list = []models.RuntimeInstall{}
 			}
-			return modelsJSON(c.stdout, list)
+			return c.printJSON(list)
 		}
 		if len(list) == 0 {
 			fmt.Fprintf(c.stdout, "no runtime installed in %s; 'diptych models runtime --gpu --sha256 HEX' installs ONNX Runtime %s for CUDA\n",
@@ -522,7 +515,7 @@ func modelsRuntime(ctx context.Context, c *cli, store *models.Store, gpu *bool, 
 		return err
 	}
 	if *asJSON {
-		return modelsJSON(c.stdout, inst)
+		return c.printJSON(inst)
 	}
 	sort.Strings(inst.Providers)
 	fmt.Fprintf(c.stdout, "installed onnxruntime %s in %s\nlibrary: %s\nproviders: %s\n"+

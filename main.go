@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -232,6 +233,25 @@ func flagError(cmd *cobra.Command, err error) error {
 		}
 	}
 	return fmt.Errorf("%w: %v", errUsage, err)
+}
+
+// printJSON writes v to stdout as JSON indented by two spaces, with a
+// trailing newline: the one printer of every --json output. <, > and & are
+// written as they are (prompts hold "<lora:name:0.8>"), not as \u003c.
+func (c *cli) printJSON(v any) error { return encodeJSON(c.stdout, v, "  ") }
+
+// printJSONLine writes v to stdout as one line of JSON: the number arrays
+// inspect prints for scripts to compare.
+func (c *cli) printJSONLine(v any) error { return encodeJSON(c.stdout, v, "") }
+
+func encodeJSON(w io.Writer, v any, indent string) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
 }
 
 // flagGiven reports whether the named flag was set on the command line.

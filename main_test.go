@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -520,5 +522,85 @@ func TestGenerateProgressPlainAndTerminal(t *testing.T) {
 	}
 	if n := strings.Count(term, "\n"); n > 2 {
 		t.Fatalf("a terminal bar took %d lines:\n%q", n, term)
+	}
+}
+
+// failWriter fails every write, like stdout on a full disk.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// Every --json output comes from one printer: two-space indent, a trailing
+// newline, prompts' <, > and & as typed, and a failed write reported.
+func TestJSONOutputs(t *testing.T) {
+	home := isolate(t)
+	lib := filepath.Join(home, "lib")
+	const prompt = "<lora:fox:0.8> a fox & a hen"
+	if code, _, errOut := runCLI(t, "generate", "--model-dir", "testdata/sdxl/base", "--prompt", prompt, "--width", "64",
+		"--height", "64", "--steps", "1", "--device", "cpu", "--out", filepath.Join(home, "f.png"), "--library", lib, "--quiet"); code != 0 {
+		t.Fatalf("generate: %d %s", code, errOut)
+	}
+	for _, args := range [][]string{
+		{"history", "show", "1", "--json", "--library", lib},
+		{"history", "list", "--json", "--library", lib},
+		{"history", "search", "fox", "--json", "--library", lib},
+		{"history", "fsck", "--json", "--library", lib},
+		{"history", "bench", "--rows", "50", "--json"},
+		{"history", "import", "gallery/testdata/import", "--json", "--library", lib},
+		{"history", "export", "1", "--out", filepath.Join(home, "x.zip"), "--json", "--library", lib},
+		{"models", "list", "--json"},
+		{"models", "runtime", "--json"},
+		{"inspect", "model", "testdata/runtime/mixed.onnx", "--json"},
+		{"doctor", "--json"},
+	} {
+		code, out, errOut := runCLI(t, args...)
+		if code != 0 || !json.Valid([]byte(out)) || !strings.HasSuffix(out, "\n") || !(strings.Contains(out, "\n  \"") || strings.Contains(out, "\n  {") || out == "[]\n") {
+			t.Errorf("%v: exit %d, not indented JSON with a newline: %.200q %s", args, code, out, errOut)
+		}
+		if strings.Contains(out, `\u003c`) || strings.Contains(out, `\u0026`) {
+			t.Errorf("%v: HTML-escaped: %.300s", args, out)
+		}
+	}
+	_, out, _ := runCLI(t, "history", "show", "1", "--json", "--library", lib)
+	if !strings.Contains(out, `"prompt": "`+prompt+`"`) {
+		t.Errorf("prompt not as typed:\n%s", out)
+	}
+	var errb bytes.Buffer
+	code := run(context.Background(), []string{"history", "list", "--json", "--library", lib}, failWriter{}, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "diptych history list: write JSON: no space left on device") {
+		t.Errorf("failed write: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// Durations print as people read them ("598 ms", "1.25 s"), not as Go's
+// "598.123456ms" or "0.598s".
+func TestDurationsReadable(t *testing.T) {
+	home := isolate(t)
+	lib := filepath.Join(home, "lib")
+	code, out, errOut := runCLI(t, "generate", "--model-dir", "testdata/sdxl/base", "--prompt", "a fox", "--width", "64",
+		"--height", "64", "--steps", "1", "--device", "cpu", "--out", filepath.Join(home, "f.png"), "--library", lib, "--quiet")
+	if code != 0 {
+		t.Fatalf("generate: %d %s", code, errOut)
+	}
+	_, show, _ := runCLI(t, "history", "show", "1", "--library", lib)
+	readable := regexp.MustCompile(`^  (text_encoders|denoise|vae_decoder|total) +\d+(\.\d+)? (µs|ms|s)$`)
+	for name, text := range map[string]string{"generate": out, "history show": show} {
+		n := 0
+		for _, l := range strings.Split(text, "\n") {
+			for _, stage := range []string{"text_encoders", "denoise", "vae_decoder"} {
+				if strings.HasPrefix(strings.TrimSpace(l), stage+" ") {
+					n++
+					if !readable.MatchString(l) {
+						t.Errorf("%s: duration line %q", name, l)
+					}
+				}
+			}
+		}
+		if n != 3 {
+			t.Errorf("%s: %d stage lines in\n%s", name, n, text)
+		}
+	}
+	if !regexp.MustCompile(`peak memory: \d+(\.\d)? [kMG]?B\n`).MatchString(show) {
+		t.Errorf("history show peak memory:\n%s", show)
 	}
 }
