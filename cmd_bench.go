@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"diptych/app"
 	"diptych/engine/models"
 )
@@ -17,24 +20,34 @@ const (
 	benchSeed   = 42
 )
 
-func runBench(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("bench", "--out DIR [--models sdxl,janus] [--runs N] [--warmup N] [--pairs ... | --sizes ... --steps ...] [options]",
+// newBenchCmd declares `diptych bench` and its flags.
+func newBenchCmd(c *cli) *cobra.Command {
+	var s studyFlags
+	var axes sweepFlags
+	var modelList, out *string
+	var runs, warmup *int
+	cmd := c.command("bench --out DIR [--models sdxl,janus] [--runs N] [--warmup N] [--pairs ... | --sizes ... --steps ...] [flags]",
+		"benchmark the models and write a report",
 		"Benchmark the models: for each model, resolution and step count, a warm-up then N timed runs; reports the\n"+
 			"mean and spread of wall time, time per stage, peak process memory, peak GPU memory (NVML), device and\n"+
 			"execution provider. Writes report.md, report.csv, report.json and chart.png (time against steps) into\n"+
 			"--out. SDXL runs at --pairs or the --sizes x --steps grid (default 256:20, 512:50, 768:100); Janus-Pro\n"+
-			"at its native size. Nothing is added to the history.")
-	var s studyFlags
+			"at its native size. Nothing is added to the history.",
+		func(ctx context.Context, fs *pflag.FlagSet, _ []string) error {
+			return runBench(ctx, c, fs, &s, &axes, modelList, out, runs, warmup)
+		})
+	fs := cmd.Flags()
 	s.register(fs, "model", "model-dir", "init-image", "images", "width", "height", "steps", "strength")
-	var axes sweepFlags
 	axes.register(fs)
-	modelList := fs.String("models", "sdxl,janus", "models to run: sdxl, janus or sdxl,janus (a default model that is not installed is skipped)")
-	runs := fs.Int("runs", 3, "timed runs per case")
-	warmup := fs.Int("warmup", 1, "untimed runs per case before the timed ones")
-	out := fs.String("out", "", "report folder (required)")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+	modelList = fs.String("models", "sdxl,janus", "models to run: sdxl, janus or sdxl,janus (a default model that is not installed is skipped)")
+	runs = fs.Int("runs", 3, "timed runs per case")
+	warmup = fs.Int("warmup", 1, "untimed runs per case before the timed ones")
+	out = fs.String("out", "", "report folder (required)")
+	return cmd
+}
+
+func runBench(ctx context.Context, c *cli, fs *pflag.FlagSet, s *studyFlags, axes *sweepFlags, modelList, out *string,
+	runs, warmup *int) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q (flags only)", errUsage, fs.Args())
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -11,8 +10,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"diptych/app"
 	"diptych/app/local"
+	"diptych/engine/format"
 	"diptych/engine/models"
 )
 
@@ -25,12 +28,12 @@ type studyFlags struct {
 }
 
 // register adds the shared flags to fs, leaving out the generate flags in skip.
-func (s *studyFlags) register(fs *flag.FlagSet, skip ...string) {
-	all := flag.NewFlagSet("", flag.ContinueOnError)
+func (s *studyFlags) register(fs *pflag.FlagSet, skip ...string) {
+	all := pflag.NewFlagSet("", pflag.ContinueOnError)
 	s.gen.register(all)
-	all.VisitAll(func(f *flag.Flag) { // compare has no --model, sweep's --steps is a list, ...
+	all.VisitAll(func(f *pflag.Flag) { // compare has no --model, sweep's --steps is a list, ...
 		if !slices.Contains(skip, f.Name) {
-			fs.Var(f.Value, f.Name, f.Usage)
+			fs.AddFlag(f)
 		}
 	})
 	fs.StringVar(&s.sdxlDir, "sdxl-dir", "", "SDXL base folder (default: the installed SDXL model)")
@@ -40,7 +43,7 @@ func (s *studyFlags) register(fs *flag.FlagSet, skip ...string) {
 }
 
 // requests splits the generate options into an SDXL and a Janus request.
-func (s *studyFlags) requests(fs *flag.FlagSet) (sdxl, janus app.Request) {
+func (s *studyFlags) requests(fs *pflag.FlagSet) (sdxl, janus app.Request) {
 	r := s.gen.req
 	r.InitImage, r.Images = "", 1
 	if !flagGiven(fs, "refiner-dir") {
@@ -115,10 +118,12 @@ type labelledBar struct {
 }
 
 func (l *labelledBar) update(part string, p app.Progress) {
-	if l.bar == nil || part != l.part {
-		l.done()
-		l.bar, l.part = newProgressBar(l.c, l.quiet), part
+	if l.bar == nil {
+		l.bar = newProgressBar(l.c, l.quiet)
+	} else if part != l.part {
+		l.bar.done()
 	}
+	l.part = part
 	p.Stage = part + " " + p.Stage
 	l.bar.update(p)
 }
@@ -130,21 +135,30 @@ func (l *labelledBar) done() {
 	}
 }
 
-func runCompare(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("compare", "--prompt P [--seed N] [--sdxl-dir DIR] [--janus-dir DIR] [--hybrid [--strength S]] [--critic] [--out FILE.png] [options]",
+// newCompareCmd declares `diptych compare` and its flags.
+func newCompareCmd(c *cli) *cobra.Command {
+	var s studyFlags
+	var hybrid, critic *bool
+	var out, together *string
+	cmd := c.command("compare --prompt P [--seed N] [--sdxl-dir DIR] [--janus-dir DIR] [--hybrid [--strength S]] [--critic] [--out FILE.png] [flags]",
+		"run SDXL and Janus-Pro on the same prompt",
 		"Run SDXL and Janus-Pro on the same prompt and seed, one after the other, store both as one pair in the\n"+
 			"history and write a side-by-side PNG with each image's model, settings, time and peak memory under it.\n"+
 			"--hybrid adds \"Janus draft -> SDXL refine\": the Janus image upscaled (Lanczos) and refined by SDXL\n"+
-			"image-to-image at --strength. --critic asks Janus whether each image shows the prompt, and for a caption.")
-	var s studyFlags
+			"image-to-image at --strength. --critic asks Janus whether each image shows the prompt, and for a caption.",
+		func(ctx context.Context, fs *pflag.FlagSet, _ []string) error {
+			return runCompare(ctx, c, fs, &s, hybrid, critic, out, together)
+		})
+	fs := cmd.Flags()
 	s.register(fs, "model", "model-dir", "init-image", "images")
-	hybrid := fs.Bool("hybrid", false, "also refine the Janus image with SDXL image-to-image (strength: --strength, default 0.5)")
-	critic := fs.Bool("critic", false, "ask Janus whether each image shows the prompt and for a caption; stored with the images")
-	out := fs.String("out", "", "side-by-side PNG (default: compare-GROUP.png)")
-	together := fs.String("together", "auto", "run both models at once: auto (when both fit on the GPU), on, off")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+	hybrid = fs.Bool("hybrid", false, "also refine the Janus image with SDXL image-to-image (strength: --strength, default 0.5)")
+	critic = fs.Bool("critic", false, "ask Janus whether each image shows the prompt and for a caption; stored with the images")
+	out = fs.String("out", "", "side-by-side PNG (default: compare-GROUP.png)")
+	together = fs.String("together", "auto", "run both models at once: auto (when both fit on the GPU), on, off")
+	return cmd
+}
+
+func runCompare(ctx context.Context, c *cli, fs *pflag.FlagSet, s *studyFlags, hybrid, critic *bool, out, together *string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q (flags only)", errUsage, fs.Args())
 	}
@@ -224,8 +238,8 @@ func printCompare(c *cli, res app.CompareResult, path string) {
 			fmt.Fprintf(c.stdout, "  %-14s failed: %v (history #%d)\n", s.Label, s.Err, g.ID)
 			continue
 		}
-		line := fmt.Sprintf("  %-14s %-18s %4dx%-4d %8.3fs  peak %d MB", s.Label, g.Model, g.Width, g.Height,
-			s.Result.Total.Seconds(), s.Result.PeakRSSMB)
+		line := fmt.Sprintf("  %-14s %-18s %4dx%-4d %10s  peak %d MB", s.Label, g.Model, g.Width, g.Height,
+			format.Duration(s.Result.Total), s.Result.PeakRSSMB)
 		if s.Result.PeakGPUMB > 0 {
 			line += fmt.Sprintf(", GPU %d MB", s.Result.PeakGPUMB)
 		}

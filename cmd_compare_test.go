@@ -123,7 +123,7 @@ func TestCompareBadInput(t *testing.T) {
 	}{
 		{[]string{"compare", "--prompt", "  ", "--out", out}, 2, "--prompt is required"},
 		{[]string{"compare", "--prompt", "p", "--out", filepath.Join(home, "x.jpg")}, 2, `expected a file name ending in .png`},
-		{[]string{"compare", "--prompt", "p", "--model-dir", "testdata/sdxl/base"}, 2, "flag provided but not defined: -model-dir"},
+		{[]string{"compare", "--prompt", "p", "--model-dir", "testdata/sdxl/base"}, 2, "diptych compare: unknown flag: --model-dir"},
 		{[]string{"compare", "--prompt", "p", "--strength", "0.4"}, 2, "--strength applies to --hybrid only"},
 		{[]string{"compare", "--prompt", "p", "--hybrid", "--strength", "2"}, 2, "--strength 2: expected a value in (0, 1]"},
 		{[]string{"compare", "--prompt", "p", "--sdxl-dir", filepath.Join(home, "nope"), "--janus-dir", "testdata/janus/tiny"}, 1,
@@ -162,5 +162,30 @@ func TestCompareFindsInstalledModels(t *testing.T) {
 	}
 	if !strings.Contains(stdout, " base ") || !strings.Contains(stdout, " tiny ") {
 		t.Fatalf("output:\n%s", stdout)
+	}
+}
+
+// A broken settings file is reported once per command, however many times
+// the command reads the settings (compare reads them to find each model, the
+// library and the runtime).
+func TestBrokenSettingsWarnOnce(t *testing.T) {
+	home := isolate(t)
+	for _, dir := range []string{"testdata/sdxl/base", "testdata/janus/tiny"} {
+		if code, _, errOut := runCLI(t, "models", "import", dir); code != 0 {
+			t.Fatalf("models import %s: exit %d: %s", dir, code, errOut)
+		}
+	}
+	cfg := filepath.Join(home, "config", "diptych")
+	os.MkdirAll(cfg, 0o755)
+	if err := os.WriteFile(filepath.Join(cfg, "settings.json"), []byte(`{"library": `), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut := runCLI(t, "compare", "--prompt", "a fox", "--seed", "1", "--width", "64", "--height", "64",
+		"--steps", "1", "--device", "cpu", "--quiet", "--out", filepath.Join(home, "pair.png"))
+	if code != 0 {
+		t.Fatalf("compare with broken settings: exit %d: %s %s", code, stdout, errOut)
+	}
+	if n := strings.Count(errOut, "settings.json"); n != 1 || !strings.Contains(errOut, "warning: ") || !strings.Contains(errOut, "(using defaults)") {
+		t.Fatalf("want one warning about settings.json, got %d:\n%s", n, errOut)
 	}
 }

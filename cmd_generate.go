@@ -2,15 +2,19 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"diptych/app"
 	"diptych/app/local"
+	"diptych/app/progress"
+	"diptych/engine/format"
 	"diptych/gallery"
 )
 
@@ -23,7 +27,7 @@ type generateFlags struct {
 	quiet     bool
 }
 
-func (g *generateFlags) register(fs *flag.FlagSet) {
+func (g *generateFlags) register(fs *pflag.FlagSet) {
 	r := &g.req
 	fs.StringVar((*string)(&r.Model), "model", "sdxl", "sdxl or janus")
 	fs.StringVar(&r.ModelDir, "model-dir", "", "model folder (an SDXL or Janus-Pro ONNX export)")
@@ -50,22 +54,31 @@ func (g *generateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.Variant, "variant", "", "Janus: file combination (fp32, fp16, q4f16; default fp32)")
 }
 
-func runGenerate(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("generate", "--model sdxl|janus --model-dir DIR --prompt P [options] --out FILE.png",
+// newGenerateCmd declares `diptych generate` and its flags.
+func newGenerateCmd(c *cli) *cobra.Command {
+	var g generateFlags
+	var lowMem, forceCPU *bool
+	cmd := c.command("generate --model sdxl|janus --model-dir DIR --prompt P --out FILE.png [flags]",
+		"make an image with SDXL or Janus-Pro",
 		"Make an image with SDXL (text-to-image, refiner hand-off, image-to-image) or Janus-Pro (text-to-image).\n"+
 			"Writes a PNG with an A1111 'parameters' chunk, prints per-stage timings and peak memory, and keeps the\n"+
-			"result in the history.")
-	var g generateFlags
+			"result in the history.",
+		func(ctx context.Context, fs *pflag.FlagSet, _ []string) error {
+			return runGenerate(ctx, c, fs, &g, lowMem, forceCPU)
+		})
+	cmd.Args = noArgs
+	fs := cmd.Flags()
 	g.register(fs)
 	fs.StringVar(&g.out, "out", "", "output PNG (several Janus images: FILE-1.png, FILE-2.png, ...)")
 	fs.StringVar(&g.library, "library", "", "history library folder (default: the user's library)")
 	fs.BoolVar(&g.noHistory, "no-history", false, "do not record the result in the history")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress bar")
-	lowMem := fs.Bool("low-memory", false, "SDXL: free the text encoders after encoding and the UNet before decoding")
-	forceCPU := fs.Bool("force-cpu", false, "Janus: let Janus-Pro-7B run on the CPU (slow; refused otherwise)")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+	lowMem = fs.Bool("low-memory", false, "SDXL: free the text encoders after encoding and the UNet before decoding")
+	forceCPU = fs.Bool("force-cpu", false, "Janus: let Janus-Pro-7B run on the CPU (slow; refused otherwise)")
+	return cmd
+}
+
+func runGenerate(ctx context.Context, c *cli, fs *pflag.FlagSet, g *generateFlags, lowMem, forceCPU *bool) error {
 	if g.out == "" {
 		return fmt.Errorf("%w: --out FILE.png is required", errUsage)
 	}
@@ -153,9 +166,9 @@ func printResult(c *cli, req app.Request, res app.Result, paths []string) {
 		fmt.Fprintf(c.stdout, "note: running on the CPU because %s\n", res.Fallback)
 	}
 	for _, t := range res.Timings {
-		fmt.Fprintf(c.stdout, "  %-22s %8.3fs\n", t.Stage, t.Duration.Seconds())
+		fmt.Fprintf(c.stdout, "  %-22s %10s\n", t.Stage, format.Duration(t.Duration))
 	}
-	fmt.Fprintf(c.stdout, "  %-22s %8.3fs\n", "total", res.Total.Seconds())
+	fmt.Fprintf(c.stdout, "  %-22s %10s\n", "total", format.Duration(res.Total))
 	fmt.Fprintf(c.stdout, "  peak memory %d MB (process RSS)", res.PeakRSSMB)
 	if res.PeakGPUMB > 0 {
 		fmt.Fprintf(c.stdout, ", %d MB GPU", res.PeakGPUMB)
@@ -184,30 +197,40 @@ func libraryRoot(c *cli, flagValue string) (string, error) {
 	return gallery.DefaultRoot()
 }
 
-// progressBar draws a one-line progress bar on stderr.
+// progressBar shows a generation's progress on stderr (see app/progress).
 type progressBar struct {
-	c     *cli
-	quiet bool
-	last  time.Time
-	drawn bool
+	bar *progress.Bar // nil with --quiet
 }
 
-func newProgressBar(c *cli, quiet bool) *progressBar { return &progressBar{c: c, quiet: quiet} }
+func newProgressBar(c *cli, quiet bool) *progressBar {
+	if quiet {
+		return &progressBar{}
+	}
+	return &progressBar{bar: c.progressBar()}
+}
 
 func (b *progressBar) update(p app.Progress) {
-	if b.quiet || p.Total == 0 || (time.Since(b.last) < 100*time.Millisecond && p.Step < p.Total) {
+	if b.bar == nil || p.Total == 0 {
 		return
 	}
-	b.last = time.Now()
-	const width = 30
-	fill := width * p.Step / p.Total
-	fmt.Fprintf(b.c.stderr, "\r%-8s [%s%s] %d/%d  %.2f it/s  ETA %s   ", p.Stage, strings.Repeat("#", fill),
-		strings.Repeat(".", width-fill), p.Step, p.Total, p.Rate, p.ETA.Round(time.Second))
-	b.drawn = true
+	b.bar.Update(progress.State{Task: p.Stage, Done: int64(p.Step), Total: int64(p.Total), Rate: p.Rate, ETA: p.ETA})
 }
 
 func (b *progressBar) done() {
-	if b.drawn {
-		fmt.Fprintln(b.c.stderr)
+	if b.bar != nil {
+		b.bar.Finish()
 	}
+}
+
+// isTerminal tells whether progress goes to a terminal (tests replace it).
+var isTerminal = progress.IsTerminal
+
+// progressBar returns a progress bar on stderr: redrawn in place on a
+// terminal, plain lines every 5 % otherwise.
+func (c *cli) progressBar() *progress.Bar {
+	return newBar(c.stderr)
+}
+
+func newBar(w io.Writer) *progress.Bar {
+	return progress.New(w, progress.Options{Terminal: isTerminal(w), Width: progress.TerminalWidth(w)})
 }

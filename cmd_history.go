@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,30 +10,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"diptych/engine/format"
 	"diptych/gallery"
 )
-
-// historySubcommand is one `diptych history` subcommand.
-type historySubcommand struct {
-	name, usage, summary string
-	run                  func(ctx context.Context, c *cli, h *historyCmd, args []string) error
-}
-
-// historySubcommands lists `diptych history` subcommands in help order.
-func historySubcommands() []historySubcommand {
-	return []historySubcommand{
-		{"list", "[flags]", "list generations, newest first", historyList},
-		{"search", "[flags] WORDS...", "full-text search over prompts, negatives, captions and boards", historySearch},
-		{"show", "[flags] ID", "show everything recorded about one generation", historyShow},
-		{"export", "--out DIR|FILE.zip [flags] [ID...]", "copy images (metadata kept) plus settings.csv/json to a folder or zip", historyExport},
-		{"import", "[flags] DIR", "add the PNGs of a folder (A1111, ComfyUI, InvokeAI, Fooocus, Diptych) to the history", historyImport},
-		{"rm", "[flags] ID...", "move generations to the trash", historyRm},
-		{"restore", "[flags] ID...", "take generations out of the trash", historyRestore},
-		{"empty-trash", "[flags]", "delete everything in the trash for good", historyEmptyTrash},
-		{"fsck", "[--repair] [flags]", "check the database against the files; --repair fixes what it finds", historyFsck},
-		{"bench", "--rows N [flags]", "time the grid queries on a throw-away library of N rows", historyBench},
-	}
-}
 
 // historyCmd holds the flags every history subcommand shares.
 type historyCmd struct {
@@ -44,63 +24,109 @@ type historyCmd struct {
 	json    bool
 }
 
-func runHistory(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
-		w := c.stdout
-		if len(args) == 0 {
-			w = c.stderr
-		}
-		printHistoryUsage(w)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: missing subcommand", errUsage)
-		}
-		return flag.ErrHelp
-	}
-	name, rest := args[0], args[1:]
-	for _, sc := range historySubcommands() {
-		if sc.name == name {
-			return sc.run(ctx, c, &historyCmd{c: c}, rest)
-		}
-	}
-	var names []string
-	for _, sc := range historySubcommands() {
-		names = append(names, sc.name)
-	}
-	return fmt.Errorf("%w: unknown history subcommand %q; known: %s", errUsage, name, strings.Join(names, ", "))
+// newHistoryCmd declares `diptych history` and its subcommands. --library is
+// the group's flag, so every subcommand takes it, before or after its name.
+func newHistoryCmd(c *cli) *cobra.Command {
+	h := &historyCmd{c: c}
+	cmd := c.group("history SUBCOMMAND", "search and maintain the image history",
+		"Search and maintain the image history.\n\n"+
+			"Every subcommand takes --library DIR (default: $DIPTYCH_LIBRARY, the settings' library or the user's data folder).",
+		h.listCmd("list"),
+		h.listCmd("search"),
+		h.showCmd(),
+		h.exportCmd(),
+		h.importCmd(),
+		h.trashCmd("rm"),
+		h.trashCmd("restore"),
+		h.emptyTrashCmd(),
+		h.fsckCmd(),
+		h.benchCmd(),
+	)
+	cmd.PersistentFlags().StringVar(&h.library, "library", "", "library folder (default: $DIPTYCH_LIBRARY, the settings' library or the user's data folder)")
+	return cmd
 }
 
-func printHistoryUsage(w io.Writer) {
-	fmt.Fprintln(w, "Search and maintain the image history.\n\nUsage: diptych history SUBCOMMAND [flags]\n\nSubcommands:")
-	for _, sc := range historySubcommands() {
-		fmt.Fprintf(w, "  %-12s %s\n", sc.name, sc.summary)
+// sub makes one history subcommand; withJSON gives it --json.
+func (h *historyCmd) sub(use, summary string, withJSON bool, run func(ctx context.Context, args []string) error) *cobra.Command {
+	cmd := h.c.command(use, summary, "", func(ctx context.Context, _ *pflag.FlagSet, args []string) error { return run(ctx, args) })
+	if withJSON {
+		cmd.Flags().BoolVar(&h.json, "json", false, "print JSON")
 	}
-	fmt.Fprintln(w, "\nEvery subcommand takes --library DIR (default: $DIPTYCH_LIBRARY or the user's data folder).")
-	fmt.Fprintln(w, "Run 'diptych history SUBCOMMAND --help' for its flags.")
+	return cmd
 }
 
-// flagSet makes the flag set of one subcommand with the shared flags.
-func (h *historyCmd) flagSet(c *cli, name string, withJSON bool) *flag.FlagSet {
-	for _, sc := range historySubcommands() {
-		if sc.name == name {
-			fs := c.newFlagSet("history "+name, sc.usage, sc.summary)
-			fs.StringVar(&h.library, "library", "", "library folder (default: $DIPTYCH_LIBRARY or the user's data folder)")
-			if withJSON {
-				fs.BoolVar(&h.json, "json", false, "print JSON")
-			}
-			return fs
-		}
+func (h *historyCmd) listCmd(name string) *cobra.Command {
+	var qf queryFlags
+	use, summary := "list [flags]", "list generations, newest first"
+	if name == "search" {
+		use, summary = "search WORDS... [flags]", "full-text search over prompts, negatives, captions and boards"
 	}
-	panic("no history subcommand " + name)
+	cmd := h.sub(use, summary, true, func(ctx context.Context, args []string) error {
+		return listOrSearch(ctx, h.c, h, name, &qf, args)
+	})
+	qf.register(cmd.Flags(), true)
+	return cmd
+}
+
+func (h *historyCmd) showCmd() *cobra.Command {
+	return h.sub("show ID [flags]", "show everything recorded about one generation", true, func(ctx context.Context, args []string) error {
+		return historyShow(ctx, h.c, h, args)
+	})
+}
+
+func (h *historyCmd) exportCmd() *cobra.Command {
+	var qf queryFlags
+	var out *string
+	cmd := h.sub("export --out DIR|FILE.zip [ID...] [flags]", "copy images (metadata kept) plus settings.csv/json to a folder or zip", true,
+		func(ctx context.Context, args []string) error { return historyExport(ctx, h.c, h, out, &qf, args) })
+	out = cmd.Flags().String("out", "", "destination folder, or a file ending in .zip")
+	qf.register(cmd.Flags(), false)
+	return cmd
+}
+
+func (h *historyCmd) importCmd() *cobra.Command {
+	return h.sub("import DIR [flags]", "add the PNGs of a folder (A1111, ComfyUI, InvokeAI, Fooocus, Diptych) to the history", true,
+		func(ctx context.Context, args []string) error { return historyImport(ctx, h.c, h, args) })
+}
+
+func (h *historyCmd) trashCmd(name string) *cobra.Command {
+	if name == "rm" {
+		return h.sub("rm ID... [flags]", "move generations to the trash", false, func(ctx context.Context, args []string) error {
+			return trashOp(ctx, h.c, h, name, args, (*gallery.Store).Delete, "moved %d to the trash\n")
+		})
+	}
+	return h.sub("restore ID... [flags]", "take generations out of the trash", false, func(ctx context.Context, args []string) error {
+		return trashOp(ctx, h.c, h, name, args, (*gallery.Store).Restore, "restored %d\n")
+	})
+}
+
+func (h *historyCmd) emptyTrashCmd() *cobra.Command {
+	return h.sub("empty-trash [flags]", "delete everything in the trash for good", false, func(ctx context.Context, args []string) error {
+		return historyEmptyTrash(ctx, h.c, h, args)
+	})
+}
+
+func (h *historyCmd) fsckCmd() *cobra.Command {
+	var repair *bool
+	cmd := h.sub("fsck [--repair] [flags]", "check the database against the files; --repair fixes what it finds", true,
+		func(ctx context.Context, args []string) error { return historyFsck(ctx, h.c, h, repair, args) })
+	repair = cmd.Flags().Bool("repair", false, "fix what is found (remove rows without files, adopt files without rows, rebuild thumbnails)")
+	return cmd
+}
+
+func (h *historyCmd) benchCmd() *cobra.Command {
+	var rows *int
+	var dir *string
+	cmd := h.sub("bench --rows N [flags]", "time the grid queries on a throw-away library of N rows", true,
+		func(ctx context.Context, _ []string) error { return historyBench(ctx, h.c, h, rows, dir) })
+	cmd.Args = noArgs
+	rows = cmd.Flags().Int("rows", 100_000, "generations in the throw-away library")
+	dir = cmd.Flags().String("dir", "", "build the library here (default: a temporary folder, removed afterwards)")
+	return cmd
 }
 
 func (h *historyCmd) open(ctx context.Context) (*gallery.Store, error) {
 	return h.c.openLibrary(ctx, h.library)
-}
-
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // queryFlags are the filters list, search and export share.
@@ -112,7 +138,7 @@ type queryFlags struct {
 	favourites, trash, all           bool
 }
 
-func (q *queryFlags) register(fs *flag.FlagSet, paging bool) {
+func (q *queryFlags) register(fs *pflag.FlagSet, paging bool) {
 	if paging {
 		fs.IntVar(&q.limit, "limit", 20, "rows per page (at most 1000)")
 		fs.StringVar(&q.after, "after", "", "page cursor printed by the previous page")
@@ -184,32 +210,18 @@ func (q *queryFlags) query() (gallery.Query, error) {
 	return out, nil
 }
 
-func historyList(ctx context.Context, c *cli, h *historyCmd, args []string) error {
-	return listOrSearch(ctx, c, h, "list", args)
-}
-
-func historySearch(ctx context.Context, c *cli, h *historyCmd, args []string) error {
-	return listOrSearch(ctx, c, h, "search", args)
-}
-
-func listOrSearch(ctx context.Context, c *cli, h *historyCmd, name string, args []string) error {
-	fs := h.flagSet(c, name, true)
-	var qf queryFlags
-	qf.register(fs, true)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+func listOrSearch(ctx context.Context, c *cli, h *historyCmd, name string, qf *queryFlags, args []string) error {
 	q, err := qf.query()
 	if err != nil {
 		return err
 	}
 	if name == "search" {
-		if fs.NArg() == 0 {
+		if len(args) == 0 {
 			return fmt.Errorf("%w: search needs words to look for", errUsage)
 		}
-		q.Text = strings.Join(fs.Args(), " ")
-	} else if fs.NArg() > 0 {
-		return fmt.Errorf("%w: list takes no arguments (got %q); use 'history search' for words", errUsage, fs.Args())
+		q.Text = strings.Join(args, " ")
+	} else if len(args) > 0 {
+		return fmt.Errorf("%w: list takes no arguments (got %q); use 'history search' for words", errUsage, args)
 	}
 	s, err := h.open(ctx)
 	if err != nil {
@@ -224,7 +236,7 @@ func listOrSearch(ctx context.Context, c *cli, h *historyCmd, name string, args 
 		}
 		if !qf.all {
 			if h.json {
-				return printJSON(c.stdout, page)
+				return c.printJSON(page)
 			}
 			printTable(c.stdout, page.Items)
 			if page.Next != "" {
@@ -243,7 +255,7 @@ func listOrSearch(ctx context.Context, c *cli, h *historyCmd, name string, args 
 		q.After = page.Next
 	}
 	if h.json {
-		return printJSON(c.stdout, gallery.Page{Items: all})
+		return c.printJSON(gallery.Page{Items: all})
 	}
 	return nil
 }
@@ -279,14 +291,10 @@ func parseIDs(args []string) ([]int64, error) {
 }
 
 func historyShow(ctx context.Context, c *cli, h *historyCmd, args []string) error {
-	fs := h.flagSet(c, "show", true)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
+	if len(args) != 1 {
 		return fmt.Errorf("%w: show needs exactly one id", errUsage)
 	}
-	ids, err := parseIDs(fs.Args())
+	ids, err := parseIDs(args)
 	if err != nil {
 		return err
 	}
@@ -300,7 +308,7 @@ func historyShow(ctx context.Context, c *cli, h *historyCmd, args []string) erro
 		return err
 	}
 	if h.json {
-		return printJSON(c.stdout, g)
+		return c.printJSON(g)
 	}
 	w := c.stdout
 	fmt.Fprintf(w, "id:         %d\ncreated:    %s\nstatus:     %s\n", g.ID, g.CreatedAt.Local().Format(time.RFC3339), g.Status)
@@ -317,10 +325,10 @@ func historyShow(ctx context.Context, c *cli, h *historyCmd, args []string) erro
 		fmt.Fprintf(w, "device:     %s (%s, %s)\n", g.Device, g.ExecutionProvider, g.Precision)
 	}
 	for _, t := range g.Timings {
-		fmt.Fprintf(w, "  %-14s %v\n", t.Stage, t.Duration)
+		fmt.Fprintf(w, "  %-14s %9s\n", t.Stage, format.Duration(t.Duration))
 	}
 	if g.PeakMemoryBytes > 0 {
-		fmt.Fprintf(w, "peak memory: %.1f GiB\n", float64(g.PeakMemoryBytes)/(1<<30))
+		fmt.Fprintf(w, "peak memory: %s\n", format.Bytes(g.PeakMemoryBytes))
 	}
 	if g.Image != nil {
 		fmt.Fprintf(w, "image:      %s\nthumbnail:  %s\nsha256:     %s\n", s.Path(g.Image.Path), s.Path(g.Image.ThumbPath), g.Image.SHA256)
@@ -340,21 +348,9 @@ func historyShow(ctx context.Context, c *cli, h *historyCmd, args []string) erro
 	return nil
 }
 
-func historyRm(ctx context.Context, c *cli, h *historyCmd, args []string) error {
-	return trashOp(ctx, c, h, "rm", args, (*gallery.Store).Delete, "moved %d to the trash\n")
-}
-
-func historyRestore(ctx context.Context, c *cli, h *historyCmd, args []string) error {
-	return trashOp(ctx, c, h, "restore", args, (*gallery.Store).Restore, "restored %d\n")
-}
-
 func trashOp(ctx context.Context, c *cli, h *historyCmd, name string, args []string,
 	op func(*gallery.Store, context.Context, ...int64) error, done string) error {
-	fs := h.flagSet(c, name, false)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	ids, err := parseIDs(fs.Args())
+	ids, err := parseIDs(args)
 	if err != nil {
 		return err
 	}
@@ -374,11 +370,7 @@ func trashOp(ctx context.Context, c *cli, h *historyCmd, name string, args []str
 }
 
 func historyEmptyTrash(ctx context.Context, c *cli, h *historyCmd, args []string) error {
-	fs := h.flagSet(c, "empty-trash", false)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
+	if len(args) > 0 {
 		return fmt.Errorf("%w: empty-trash takes no arguments", errUsage)
 	}
 	s, err := h.open(ctx)
@@ -394,13 +386,8 @@ func historyEmptyTrash(ctx context.Context, c *cli, h *historyCmd, args []string
 	return nil
 }
 
-func historyFsck(ctx context.Context, c *cli, h *historyCmd, args []string) error {
-	fs := h.flagSet(c, "fsck", true)
-	repair := fs.Bool("repair", false, "fix what is found (remove rows without files, adopt files without rows, rebuild thumbnails)")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
+func historyFsck(ctx context.Context, c *cli, h *historyCmd, repair *bool, args []string) error {
+	if len(args) > 0 {
 		return fmt.Errorf("%w: fsck takes no arguments", errUsage)
 	}
 	s, err := h.open(ctx)
@@ -413,7 +400,7 @@ func historyFsck(ctx context.Context, c *cli, h *historyCmd, args []string) erro
 		return err
 	}
 	if h.json {
-		return printJSON(c.stdout, rep)
+		return c.printJSON(rep)
 	}
 	w := c.stdout
 	fmt.Fprintf(w, "library %s: %d generations, %d image files, database %s\n", s.Root(), rep.Rows, rep.Files, rep.Integrity)
@@ -448,11 +435,7 @@ func historyFsck(ctx context.Context, c *cli, h *historyCmd, args []string) erro
 }
 
 func historyImport(ctx context.Context, c *cli, h *historyCmd, args []string) error {
-	fs := h.flagSet(c, "import", true)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
+	if len(args) != 1 {
 		return fmt.Errorf("%w: import needs one folder", errUsage)
 	}
 	s, err := h.open(ctx)
@@ -460,12 +443,12 @@ func historyImport(ctx context.Context, c *cli, h *historyCmd, args []string) er
 		return err
 	}
 	defer s.Close()
-	rep, err := s.Import(ctx, fs.Arg(0))
+	rep, err := s.Import(ctx, args[0])
 	if err != nil {
 		return err
 	}
 	if h.json {
-		return printJSON(c.stdout, rep)
+		return c.printJSON(rep)
 	}
 	fmt.Fprintf(c.stdout, "scanned %d PNG files: imported %d, already present %d, failed %d\n",
 		rep.Scanned, rep.Imported, rep.Skipped, len(rep.Failed))
@@ -478,18 +461,11 @@ func historyImport(ctx context.Context, c *cli, h *historyCmd, args []string) er
 	return nil
 }
 
-func historyExport(ctx context.Context, c *cli, h *historyCmd, args []string) error {
-	fs := h.flagSet(c, "export", true)
-	out := fs.String("out", "", "destination folder, or a file ending in .zip")
-	var qf queryFlags
-	qf.register(fs, false)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+func historyExport(ctx context.Context, c *cli, h *historyCmd, out *string, qf *queryFlags, args []string) error {
 	if *out == "" {
 		return fmt.Errorf("%w: export needs --out DIR or --out FILE.zip", errUsage)
 	}
-	ids, err := parseIDs(fs.Args())
+	ids, err := parseIDs(args)
 	if err != nil {
 		return err
 	}
@@ -523,19 +499,13 @@ func historyExport(ctx context.Context, c *cli, h *historyCmd, args []string) er
 		return err
 	}
 	if h.json {
-		return printJSON(c.stdout, rep)
+		return c.printJSON(rep)
 	}
 	fmt.Fprintf(c.stdout, "exported %d images (%d bytes) and settings to %s\n", rep.Images, rep.Bytes, rep.Dest)
 	return nil
 }
 
-func historyBench(ctx context.Context, c *cli, h *historyCmd, args []string) error {
-	fs := h.flagSet(c, "bench", true)
-	rows := fs.Int("rows", 100_000, "generations in the throw-away library")
-	dir := fs.String("dir", "", "build the library here (default: a temporary folder, removed afterwards)")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+func historyBench(ctx context.Context, c *cli, h *historyCmd, rows *int, dir *string) error {
 	if *rows <= 0 {
 		return fmt.Errorf("%w: --rows %d: expected a positive number", errUsage, *rows)
 	}
@@ -556,9 +526,10 @@ func historyBench(ctx context.Context, c *cli, h *historyCmd, args []string) err
 		return err
 	}
 	if h.json {
-		return json.NewEncoder(c.stdout).Encode(res)
+		return c.printJSON(res)
 	}
-	fmt.Fprintf(c.stdout, "rows %d: build %.0f ms, open %.1f ms, first page %.1f ms, search %.1f ms, filter %.1f ms, page through all %.0f ms, heap growth %.2f MiB, peak RSS %.0f MiB\n",
-		res.Rows, res.SeedMS, res.OpenMS, res.FirstPageMS, res.SearchMS, res.FilterMS, res.PageAllMS, res.HeapGrowMB, res.PeakRSSMB)
+	ms := func(v float64) string { return format.Duration(time.Duration(v * float64(time.Millisecond))) }
+	fmt.Fprintf(c.stdout, "rows %d: build %s, open %s, first page %s, search %s, filter %s, page through all %s, heap growth %.2f MiB, peak RSS %.0f MiB\n",
+		res.Rows, ms(res.SeedMS), ms(res.OpenMS), ms(res.FirstPageMS), ms(res.SearchMS), ms(res.FilterMS), ms(res.PageAllMS), res.HeapGrowMB, res.PeakRSSMB)
 	return nil
 }

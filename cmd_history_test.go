@@ -184,3 +184,70 @@ func TestDefaultLibraryFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// Flags typed where people type them: after the folder, the words, the ids;
+// --library also before the subcommand; --flag=value as well as --flag value.
+func TestHistoryFlagsAfterArguments(t *testing.T) {
+	lib := t.TempDir()
+	samples := filepath.Join("gallery", "testdata", "import")
+	code, out, errs := runCmd(t, "history", "import", samples, "--library", lib, "--json")
+	var rep gallery.ImportReport
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Imported != 9 {
+		t.Fatalf("import DIR --library L --json: exit %d: %s %s", code, out, errs)
+	}
+	code, out, _ = runCmd(t, "history", "search", "astronaut", "--library="+lib, "--json")
+	var page gallery.Page
+	if code != 0 || json.Unmarshal([]byte(out), &page) != nil || len(page.Items) != 1 || page.Items[0].Prompt != "a portrait of an astronaut, studio lighting" {
+		t.Fatalf("search WORDS --library=L --json: exit %d: %s", code, out)
+	}
+	id := strconv.FormatInt(page.Items[0].ID, 10)
+	code, out, _ = runCmd(t, "history", "--library", lib, "show", id)
+	if code != 0 || !strings.Contains(out, "prompt:     a portrait of an astronaut, studio lighting") {
+		t.Fatalf("history --library L show ID: exit %d: %s", code, out)
+	}
+	code, out, _ = runCmd(t, "history", "show", id, "--json", "--library", lib)
+	var g gallery.Generation
+	if code != 0 || json.Unmarshal([]byte(out), &g) != nil || g.Prompt != "a portrait of an astronaut, studio lighting" {
+		t.Fatalf("show ID --json --library L: exit %d: %s", code, out)
+	}
+	if code, out, errs = runCmd(t, "history", "rm", id, "--library", lib); code != 0 || out != "moved 1 to the trash\n" {
+		t.Fatalf("rm ID --library L: exit %d: %q %s", code, out, errs)
+	}
+	code, out, _ = runCmd(t, "history", "list", "--trash", "--library", lib, "--json")
+	if code != 0 || json.Unmarshal([]byte(out), &page) != nil || len(page.Items) != 1 || page.Items[0].ID != g.ID {
+		t.Fatalf("list --trash --library L --json: exit %d: %s", code, out)
+	}
+	if code, out, errs = runCmd(t, "history", "restore", id, "--library", lib); code != 0 || out != "restored 1\n" {
+		t.Fatalf("restore ID --library L: exit %d: %q %s", code, out, errs)
+	}
+	zipPath := filepath.Join(t.TempDir(), "one.zip")
+	code, out, errs = runCmd(t, "history", "export", id, "--out", zipPath, "--library", lib)
+	if code != 0 || !strings.HasPrefix(out, "exported 1 images") {
+		t.Fatalf("export ID --out F --library L: exit %d: %s %s", code, out, errs)
+	}
+	code, out, _ = runCmd(t, "history", "fsck", "--library", lib, "--json")
+	var frep gallery.FsckReport
+	if code != 0 || json.Unmarshal([]byte(out), &frep) != nil || frep.Rows != 9 {
+		t.Fatalf("fsck --library L --json: exit %d: %s", code, out)
+	}
+	// "--" ends the flags: what follows is a search word even if it looks like one.
+	code, _, errs = runCmd(t, "history", "search", "--library", lib, "--", "--json")
+	if code != 0 {
+		t.Fatalf("search -- --json: exit %d: %s", code, errs)
+	}
+	// Usage errors name what was wrong and exit 2.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"history", "show", id, "--library"}, "flag needs an argument: --library"},
+		{[]string{"history", "list", "--limit", "many", "--library", lib}, `invalid argument "many" for "--limit"`},
+		{[]string{"history", "list", "-json", "--library", lib}, "-json: long flags take two dashes: --json"},
+		{[]string{"history", "bench", "extra"}, `unexpected argument "extra"`},
+	} {
+		code, _, errs := runCmd(t, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) || !strings.Contains(errs, "Run 'diptych history ") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}

@@ -2,55 +2,40 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"diptych/engine/onnx"
 )
 
-func runInspect(ctx context.Context, c *cli, args []string) error {
-	subs := []struct {
-		name, summary string
-		run           func(*cli, []string) error
-	}{
-		{"model", "print the inputs and outputs of an .onnx file (no weights are loaded)", inspectModel},
-		{"tokenize", "print the token ids of a text (CLIP folder or tokenizer.json)", inspectTokenize},
-		{"schedule", "print a scheduler's timesteps and sigmas", inspectSchedule},
-		{"randn", "print torch-compatible normal noise for a seed", inspectRandn},
-	}
-	usage := func() {
-		fmt.Fprintln(c.stdout, "Look inside models, tokenizers, schedulers and the RNG.\n\nUsage: diptych inspect SUBCOMMAND [flags]\n\nSubcommands:")
-		for _, s := range subs {
-			fmt.Fprintf(c.stdout, "  %-9s %s\n", s.name, s.summary)
-		}
-	}
-	if len(args) == 0 {
-		usage()
-		return fmt.Errorf("%w: inspect needs a subcommand", errUsage)
-	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage()
-		return nil
-	}
-	for _, s := range subs {
-		if s.name == args[0] {
-			return s.run(c, args[1:])
-		}
-	}
-	return fmt.Errorf("%w: unknown inspect subcommand %q (model, tokenize, schedule, randn)", errUsage, args[0])
+// newInspectCmd declares `diptych inspect` and its subcommands.
+func newInspectCmd(c *cli) *cobra.Command {
+	return c.group("inspect SUBCOMMAND", "look inside models, tokenizers, schedulers and the RNG",
+		"Look inside models, tokenizers, schedulers and the RNG.",
+		newInspectModelCmd(c),
+		newInspectTokenizeCmd(c),
+		newInspectScheduleCmd(c),
+		newInspectRandnCmd(c),
+	)
 }
 
-func inspectModel(c *cli, args []string) error {
-	fs := c.newFlagSet("inspect model", "PATH.onnx [--json]",
-		"Print the inputs and outputs of an ONNX model: names, element types and shapes with symbolic dims.")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+// newInspectModelCmd declares `diptych inspect model`.
+func newInspectModelCmd(c *cli) *cobra.Command {
+	var asJSON bool
+	cmd := c.command("model PATH.onnx [--json]", "print the inputs and outputs of an .onnx file (no weights are loaded)",
+		"Print the inputs and outputs of an ONNX model: names, element types and shapes with symbolic dims.",
+		func(_ context.Context, fs *pflag.FlagSet, _ []string) error { return inspectModel(c, fs, &asJSON) })
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func inspectModel(c *cli, fs *pflag.FlagSet, asJSON *bool) error {
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: inspect model takes one .onnx path", errUsage)
 	}
@@ -89,7 +74,7 @@ func inspectModel(c *cli, args []string) error {
 			}
 			return out
 		}
-		return writeJSON(c, map[string]any{
+		return c.printJSON(map[string]any{
 			"path": info.Path, "ir_version": info.IRVersion, "producer": info.ProducerName + " " + info.ProducerVersion,
 			"opsets": info.Opsets, "inputs": conv(info.Inputs), "outputs": conv(info.Outputs),
 			"external_data": info.ExternalData, "metadata": info.Metadata,
@@ -107,12 +92,6 @@ func inspectModel(c *cli, args []string) error {
 		fmt.Fprintf(c.stdout, "  external data: %s\n", strings.Join(info.ExternalData, ", "))
 	}
 	return nil
-}
-
-func writeJSON(c *cli, v any) error {
-	enc := json.NewEncoder(c.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func fileExists(p string) bool {

@@ -1,28 +1,41 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"diptych/engine/rng"
 	"diptych/engine/scheduler"
 	"diptych/engine/tokenizer"
 )
 
-func inspectTokenize(c *cli, args []string) error {
-	fs := c.newFlagSet("inspect tokenize", "--tokenizer DIR_OR_tokenizer.json [--pad-id N] [--max-length N] TEXT",
+// newInspectTokenizeCmd declares `diptych inspect tokenize`.
+func newInspectTokenizeCmd(c *cli) *cobra.Command {
+	var path *string
+	var padID, maxLen *int
+	var special *bool
+	cmd := c.command("tokenize --tokenizer DIR_OR_tokenizer.json [--pad-id N] [--max-length N] TEXT",
+		"print the token ids of a text (CLIP folder or tokenizer.json)",
 		"Print the token ids of TEXT as a JSON array. A folder with vocab.json + merges.txt is a CLIP tokenizer\n"+
-			"(BOS/EOS added); a tokenizer.json (or a folder holding one) is a Hugging Face byte-level BPE tokenizer.")
-	path := fs.String("tokenizer", "", "CLIP tokenizer folder, or tokenizer.json")
-	padID := fs.Int("pad-id", -1, "pad id (CLIP: default from the folder's files)")
-	maxLen := fs.Int("max-length", 0, "truncate and pad to this many ids (0: no padding)")
-	special := fs.Bool("special", true, "add special tokens (BOS) for tokenizer.json")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+			"(BOS/EOS added); a tokenizer.json (or a folder holding one) is a Hugging Face byte-level BPE tokenizer.",
+		func(_ context.Context, fs *pflag.FlagSet, _ []string) error {
+			return inspectTokenize(c, fs, path, padID, maxLen, special)
+		})
+	fs := cmd.Flags()
+	path = fs.String("tokenizer", "", "CLIP tokenizer folder, or tokenizer.json")
+	padID = fs.Int("pad-id", -1, "pad id (CLIP: default from the folder's files)")
+	maxLen = fs.Int("max-length", 0, "truncate and pad to this many ids (0: no padding)")
+	special = fs.Bool("special", true, "add special tokens (BOS) for tokenizer.json")
+	return cmd
+}
+
+func inspectTokenize(c *cli, fs *pflag.FlagSet, path *string, padID, maxLen *int, special *bool) error {
 	if *path == "" || fs.NArg() == 0 {
 		return fmt.Errorf("%w: inspect tokenize needs --tokenizer and TEXT", errUsage)
 	}
@@ -79,24 +92,30 @@ func inspectTokenize(c *cli, args []string) error {
 }
 
 func writeIDs(c *cli, ids []int) error {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = fmt.Sprint(id)
+	if ids == nil {
+		ids = []int{}
 	}
-	_, err := fmt.Fprintf(c.stdout, "[%s]\n", strings.Join(parts, ","))
-	return err
+	return c.printJSONLine(ids)
 }
 
-func inspectSchedule(c *cli, args []string) error {
-	fs := c.newFlagSet("inspect schedule", "--scheduler NAME --steps N [--config scheduler_config.json]",
+// newInspectScheduleCmd declares `diptych inspect schedule`.
+func newInspectScheduleCmd(c *cli) *cobra.Command {
+	var name, config *string
+	var steps *int
+	cmd := c.command("schedule --scheduler NAME --steps N [--config scheduler_config.json]",
+		"print a scheduler's timesteps and sigmas",
 		"Print {\"timesteps\":[...],\"sigmas\":[...],\"init_noise_sigma\":x}. Without --config, SDXL's scheduler config is used.\n"+
-			"Schedulers: "+strings.Join(scheduler.Names(), ", "))
-	name := fs.String("scheduler", "euler", "scheduler name")
-	steps := fs.Int("steps", 30, "number of inference steps")
-	config := fs.String("config", "", "scheduler_config.json to use")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+			"Schedulers: "+strings.Join(scheduler.Names(), ", "),
+		func(context.Context, *pflag.FlagSet, []string) error { return inspectSchedule(c, name, steps, config) })
+	cmd.Args = noArgs
+	fs := cmd.Flags()
+	name = fs.String("scheduler", "euler", "scheduler name")
+	steps = fs.Int("steps", 30, "number of inference steps")
+	config = fs.String("config", "", "scheduler_config.json to use")
+	return cmd
+}
+
+func inspectSchedule(c *cli, name *string, steps *int, config *string) error {
 	cfg := scheduler.SDXLConfig()
 	if *config != "" {
 		var err error
@@ -111,29 +130,27 @@ func inspectSchedule(c *cli, args []string) error {
 	if sigmas == nil {
 		sigmas = []float64{}
 	}
-	return writeJSONCompact(c, map[string]any{"timesteps": ts, "sigmas": sigmas, "init_noise_sigma": init})
+	return c.printJSONLine(map[string]any{"timesteps": ts, "sigmas": sigmas, "init_noise_sigma": init})
 }
 
-func inspectRandn(c *cli, args []string) error {
-	fs := c.newFlagSet("inspect randn", "--seed S --shape 1,4,8,8",
-		"Print torch.randn(shape, generator=torch.Generator().manual_seed(S)) as a JSON array of float32 values.")
-	seed := fs.Uint64("seed", 0, "seed")
-	shape := fs.String("shape", "1,4,8,8", "comma-separated shape")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+// newInspectRandnCmd declares `diptych inspect randn`.
+func newInspectRandnCmd(c *cli) *cobra.Command {
+	var seed *uint64
+	var shape *string
+	cmd := c.command("randn --seed S --shape 1,4,8,8", "print torch-compatible normal noise for a seed",
+		"Print torch.randn(shape, generator=torch.Generator().manual_seed(S)) as a JSON array of float32 values.",
+		func(context.Context, *pflag.FlagSet, []string) error { return inspectRandn(c, seed, shape) })
+	cmd.Args = noArgs
+	fs := cmd.Flags()
+	seed = fs.Uint64("seed", 0, "seed")
+	shape = fs.String("shape", "1,4,8,8", "comma-separated shape")
+	return cmd
+}
+
+func inspectRandn(c *cli, seed *uint64, shape *string) error {
 	_, n, err := parseShape(*shape)
 	if err != nil {
 		return err
 	}
-	return writeJSONCompact(c, rng.NewTorch(*seed).Randn(n))
-}
-
-func writeJSONCompact(c *cli, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(c.stdout, "%s\n", b)
-	return err
+	return c.printJSONLine(rng.NewTorch(*seed).Randn(n))
 }

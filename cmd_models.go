@@ -2,98 +2,134 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
-	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"diptych/app/progress"
 	"diptych/engine/format"
 	"diptych/engine/models"
 )
 
-const modelsHelp = `Manage models: the catalog, downloads from the Hugging Face Hub, local folders.
+// modelsCmd holds what the models subcommands share: the model store,
+// opened before any of them runs.
+type modelsCmd struct {
+	c     *cli
+	store *models.Store
+}
 
-Usage:
-  diptych models list [--json]
-  diptych models pull NAME[:COMBO] | REPO[@REVISION] [--include GLOB]... [--dir DEST] [--name NAME] [--json]
-  diptych models import DIR [--name NAME] [--force] [--json]
-  diptych models verify [NAME...] [--json]
-  diptych models rm NAME [--keep-files] [--json]
-  diptych models runtime [--gpu [--version V] [--url URL] [--sha256 HEX]] [--json]
+// newModelsCmd declares `diptych models` and its subcommands.
+func newModelsCmd(c *cli) *cobra.Command {
+	m := &modelsCmd{c: c}
+	cmd := c.group("models SUBCOMMAND", "list, download, import and verify models",
+		`Manage models: the catalog, downloads from the Hugging Face Hub, local folders.
 
 Models live in $DIPTYCH_HOME (default ~/.local/share/diptych): models/, models.json, lib/.
 Downloads honour HF_ENDPOINT and HF_TOKEN, resume after an interruption (run the same
-pull again) and verify every file's SHA-256.`
-
-// runModels dispatches the models subcommands.
-func runModels(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := c.stdout
-		if len(args) == 0 {
-			w = c.stderr
-		}
-		fmt.Fprintln(w, modelsHelp)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: missing subcommand (list, pull, import, verify, rm, runtime)", errUsage)
-		}
-		return flag.ErrHelp
-	}
-	store, err := models.OpenDefault()
-	if err != nil {
+pull again) and verify every file's SHA-256.`,
+		m.listCmd(), m.pullCmd(), m.importCmd(), m.verifyCmd(), m.removeCmd(), m.runtimeCmd())
+	cmd.PersistentPreRunE = func(*cobra.Command, []string) (err error) {
+		m.store, err = models.OpenDefault()
 		return err
 	}
-	sub, rest := args[0], args[1:]
-	switch sub {
-	case "list", "ls":
-		return modelsList(c, store, rest)
-	case "pull":
-		return modelsPull(ctx, c, store, rest)
-	case "import":
-		return modelsImport(ctx, c, store, rest)
-	case "verify":
-		return modelsVerify(ctx, c, store, rest)
-	case "rm", "remove":
-		return modelsRemove(c, store, rest)
-	case "runtime":
-		return modelsRuntime(ctx, c, store, rest)
-	}
-	return fmt.Errorf("%w: unknown models subcommand %q (list, pull, import, verify, rm, runtime)", errUsage, sub)
+	return cmd
 }
 
-// modelsGlobs is the repeatable --include flag.
-type modelsGlobs []string
-
-func (s *modelsGlobs) String() string     { return strings.Join(*s, ",") }
-func (s *modelsGlobs) Set(v string) error { *s = append(*s, v); return nil }
-
-// modelsParseArgs parses flags that may come before or after the positional
-// arguments and returns the positionals.
-func modelsParseArgs(c *cli, fs *flag.FlagSet, args []string) ([]string, error) {
-	if err := c.parse(fs, args); err != nil {
-		return nil, err
-	}
-	var pos []string
-	for fs.NArg() > 0 {
-		pos = append(pos, fs.Arg(0))
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
-		}
-	}
-	return pos, nil
+func (m *modelsCmd) listCmd() *cobra.Command {
+	var asJSON bool
+	cmd := m.c.command("list [--json]", "list installed models and the catalog", "",
+		func(_ context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsList(m.c, m.store, &asJSON, args)
+		})
+	cmd.Aliases = []string{"ls"}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
 }
 
-func modelsJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+func (m *modelsCmd) pullCmd() *cobra.Command {
+	var include []string
+	var dir, name *string
+	var conns *int
+	var asJSON *bool
+	cmd := m.c.command("pull NAME[:COMBO] | REPO[@REVISION] [--include GLOB]... [--dir DEST] [--name NAME] [--json]",
+		"download a catalog model or a Hub repository (resumable, verified)",
+		"Download a catalog model or any Hugging Face Hub repository (resumable, verified).",
+		func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsPull(ctx, m.c, m.store, include, dir, name, conns, asJSON, args)
+		})
+	fs := cmd.Flags()
+	fs.StringArrayVar(&include, "include", nil, "only files matching this `GLOB` (repeatable; '*' matches '/' too, as in 'hf download')")
+	dir = fs.String("dir", "", "destination folder (default: the models folder)")
+	name = fs.String("name", "", "name in the registry")
+	conns = fs.Int("connections", 4, "connections per large file")
+	asJSON = fs.Bool("json", false, "print the result as JSON and no progress bar")
+	return cmd
+}
+
+func (m *modelsCmd) importCmd() *cobra.Command {
+	var name *string
+	var force, asJSON *bool
+	cmd := m.c.command("import DIR [--name NAME] [--force] [--json]",
+		"check a model folder on disk and register it in place",
+		"Check a model folder on disk and register it in place (nothing is copied).",
+		func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsImport(ctx, m.c, m.store, name, force, asJSON, args)
+		})
+	fs := cmd.Flags()
+	name = fs.String("name", "", "name in the registry (default: the folder name)")
+	force = fs.Bool("force", false, "register despite graph interface problems, or replace an entry of the same name")
+	asJSON = fs.Bool("json", false, "print the report as JSON")
+	return cmd
+}
+
+func (m *modelsCmd) verifyCmd() *cobra.Command {
+	var asJSON bool
+	cmd := m.c.command("verify [NAME...] [--json]", "re-check the SHA-256 of installed models' files",
+		"Re-check the SHA-256 of installed models' files (all models when no name is given).",
+		func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsVerify(ctx, m.c, m.store, &asJSON, args)
+		})
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
+	return cmd
+}
+
+func (m *modelsCmd) removeCmd() *cobra.Command {
+	var keep, asJSON *bool
+	cmd := m.c.command("rm NAME [--keep-files] [--json]", "unregister a model (deleting downloaded files)",
+		"Unregister a model. Downloaded models' files are deleted; imported folders are left alone.",
+		func(_ context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsRemove(m.c, m.store, keep, asJSON, args)
+		})
+	cmd.Aliases = []string{"remove"}
+	keep = cmd.Flags().Bool("keep-files", false, "keep the files of a downloaded model")
+	asJSON = cmd.Flags().Bool("json", false, "print the removed entry as JSON")
+	return cmd
+}
+
+func (m *modelsCmd) runtimeCmd() *cobra.Command {
+	var gpu, asJSON *bool
+	var version, url, sum *string
+	cmd := m.c.command("runtime [--gpu [--version V] [--url URL] [--sha256 HEX]] [--json]",
+		"list ONNX Runtime builds, or install the GPU build",
+		"List installed ONNX Runtime builds, or install the official GPU (CUDA) build for linux-x64 with --gpu.",
+		func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
+			return modelsRuntime(ctx, m.c, m.store, gpu, version, url, sum, asJSON, args)
+		})
+	fs := cmd.Flags()
+	gpu = fs.Bool("gpu", false, "install the ONNX Runtime GPU build")
+	version = fs.String("version", models.ORTVersion, "ONNX Runtime version")
+	url = fs.String("url", os.Getenv("DIPTYCH_ORT_GPU_URL"), "archive URL (default: the GitHub release of --version; env DIPTYCH_ORT_GPU_URL)")
+	sum = fs.String("sha256", os.Getenv("DIPTYCH_ORT_GPU_SHA256"), "SHA-256 of the archive (required; env DIPTYCH_ORT_GPU_SHA256)")
+	asJSON = fs.Bool("json", false, "print JSON")
+	return cmd
 }
 
 // modelsCatalogRow is a catalog entry as `list --json` shows it.
@@ -103,13 +139,7 @@ type modelsCatalogRow struct {
 	Installed    []string `json:"installed,omitempty"`
 }
 
-func modelsList(c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models list", "[--json]", "List installed models and the catalog.")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func modelsList(c *cli, store *models.Store, asJSON *bool, pos []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: list takes no arguments", errUsage)
 	}
@@ -134,7 +164,7 @@ func modelsList(c *cli, store *models.Store, args []string) error {
 		if installed == nil {
 			installed = []models.Entry{}
 		}
-		return modelsJSON(c.stdout, map[string]any{"installed": installed, "catalog": rows, "dir": store.Root})
+		return c.printJSON(map[string]any{"installed": installed, "catalog": rows, "dir": store.Root})
 	}
 	tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Installed (%s):\n", store.Root)
@@ -178,96 +208,32 @@ func modelsDash(s string) string {
 	return s
 }
 
-// modelsBar draws download progress as one text line on w.
+// modelsBar shows download and verification progress (see app/progress).
 type modelsBar struct {
-	w     io.Writer
-	mu    sync.Mutex
-	last  time.Time
-	width int
-	drawn bool
+	bar *progress.Bar
 }
 
-func newModelsBar(w io.Writer) *modelsBar { return &modelsBar{w: w, width: 30} }
+func newModelsBar(w io.Writer) *modelsBar { return &modelsBar{bar: newBar(w)} }
 
 func (b *modelsBar) update(p models.Progress) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	switch p.Phase {
-	case models.PhaseRetry:
-		b.clear()
-		fmt.Fprintf(b.w, "retrying: %s\n", p.Message)
+	if p.Phase == models.PhaseRetry {
+		b.bar.Println("retrying: " + p.Message)
 		return
-	case models.PhaseDone:
-		b.draw(p)
-		fmt.Fprintln(b.w)
-		b.drawn = false
-		return
-	}
-	if time.Since(b.last) < 200*time.Millisecond && p.Phase == models.PhaseDownload {
-		return
-	}
-	b.last = time.Now()
-	b.draw(p)
-}
-
-func (b *modelsBar) clear() {
-	if b.drawn {
-		fmt.Fprint(b.w, "\r\033[K")
-		b.drawn = false
-	}
-}
-
-func (b *modelsBar) draw(p models.Progress) {
-	frac := 0.0
-	if p.Total > 0 {
-		frac = float64(p.Done) / float64(p.Total)
-	}
-	frac = min(max(frac, 0), 1)
-	n := int(frac * float64(b.width))
-	bar := strings.Repeat("=", n)
-	if n < b.width {
-		bar += ">" + strings.Repeat(" ", b.width-n-1)
-	}
-	line := fmt.Sprintf("[%s] %3.0f%% %s/%s", bar, frac*100, format.Bytes(p.Done), format.Bytes(p.Total))
-	if p.Speed > 0 {
-		line += fmt.Sprintf(" %s/s", format.Bytes(int64(p.Speed)))
-	}
-	if p.ETA > 0 {
-		line += " ETA " + p.ETA.String()
 	}
 	what := p.File
-	if p.Phase == models.PhaseVerify {
+	if p.Phase == models.PhaseVerify && p.File != "" {
 		what = "verifying " + p.File
 	}
-	if what != "" {
-		line += "  " + what
-	}
-	fmt.Fprint(b.w, "\r\033[K"+line)
-	b.drawn = true
-}
-
-func (b *modelsBar) finish() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.drawn {
-		fmt.Fprintln(b.w)
-		b.drawn = false
+	b.bar.Update(progress.State{Done: p.Done, Total: p.Total, Unit: progress.Bytes, Rate: p.Speed, ETA: p.ETA, Detail: what})
+	if p.Phase == models.PhaseDone {
+		b.bar.Finish()
 	}
 }
 
-func modelsPull(ctx context.Context, c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models pull", "NAME[:COMBO] | REPO[@REVISION] [flags]",
-		"Download a catalog model or any Hugging Face Hub repository (resumable, verified).")
-	var include modelsGlobs
-	fs.Var(&include, "include", "only files matching this glob (repeatable; '*' matches '/' too, as in 'hf download')")
-	dir := fs.String("dir", "", "destination folder (default: the models folder)")
-	name := fs.String("name", "", "name in the registry")
-	conns := fs.Int("connections", 4, "connections per large file")
-	asJSON := fs.Bool("json", false, "print the result as JSON and no progress bar")
-	pos, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func (b *modelsBar) finish() { b.bar.Finish() }
+
+func modelsPull(ctx context.Context, c *cli, store *models.Store, include []string, dir, name *string, conns *int,
+	asJSON *bool, pos []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: pull takes one catalog name or REPO[@REVISION] (catalog: %s)", errUsage, strings.Join(models.CatalogNames(), ", "))
 	}
@@ -293,6 +259,7 @@ func modelsPull(ctx context.Context, c *cli, store *models.Store, args []string)
 	}
 
 	var entry models.Entry
+	var err error
 	if strings.Contains(target, "/") {
 		repo, rev, err := models.ParseRepo(target)
 		if err != nil {
@@ -340,7 +307,7 @@ func modelsPull(ctx context.Context, c *cli, store *models.Store, args []string)
 		bar.finish()
 	}
 	if *asJSON {
-		return modelsJSON(c.stdout, entry)
+		return c.printJSON(entry)
 	}
 	fmt.Fprintf(c.stdout, "installed %s (%s%s) in %s\n", entry.Name, entry.Kind, modelsParams(entry.Params), entry.Dir)
 	return nil
@@ -360,16 +327,7 @@ func modelsParams(p string) string {
 	return " " + p
 }
 
-func modelsImport(ctx context.Context, c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models import", "DIR [--name NAME] [--force] [--json]",
-		"Check a model folder on disk and register it in place (nothing is copied).")
-	name := fs.String("name", "", "name in the registry (default: the folder name)")
-	force := fs.Bool("force", false, "register despite graph interface problems, or replace an entry of the same name")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func modelsImport(ctx context.Context, c *cli, store *models.Store, name *string, force, asJSON *bool, pos []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: import takes one folder", errUsage)
 	}
@@ -386,13 +344,13 @@ func modelsImport(ctx context.Context, c *cli, store *models.Store, args []strin
 	if err != nil {
 		var le *models.LayoutError
 		if *asJSON && errors.As(err, &le) {
-			modelsJSON(c.stdout, map[string]any{"error": err.Error(), "kind": le.Kind, "missing": le.Missing,
+			c.printJSON(map[string]any{"error": err.Error(), "kind": le.Kind, "missing": le.Missing,
 				"problems": le.Problems, "expected": le.Expected, "found": le.Found})
 		}
 		return err
 	}
 	if *asJSON {
-		return modelsJSON(c.stdout, rep)
+		return c.printJSON(rep)
 	}
 	modelsPrintLayout(c.stdout, rep.Layout)
 	for _, p := range rep.Problems {
@@ -434,13 +392,7 @@ func modelsPrintLayout(w io.Writer, l models.Layout) {
 	tw.Flush()
 }
 
-func modelsVerify(ctx context.Context, c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models verify", "[NAME...] [--json]", "Re-check the SHA-256 of installed models' files (all models when no name is given).")
-	asJSON := fs.Bool("json", false, "print the reports as JSON")
-	names, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func modelsVerify(ctx context.Context, c *cli, store *models.Store, asJSON *bool, names []string) error {
 	if len(names) == 0 {
 		entries, err := store.List()
 		if err != nil {
@@ -491,7 +443,7 @@ func modelsVerify(ctx context.Context, c *cli, store *models.Store, args []strin
 		for i, r := range reports {
 			rows = append(rows, row{names[i], r.OK(), r})
 		}
-		if err := modelsJSON(c.stdout, rows); err != nil {
+		if err := c.printJSON(rows); err != nil {
 			return err
 		}
 	}
@@ -501,15 +453,7 @@ func modelsVerify(ctx context.Context, c *cli, store *models.Store, args []strin
 	return nil
 }
 
-func modelsRemove(c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models rm", "NAME [--keep-files] [--json]",
-		"Unregister a model. Downloaded models' files are deleted; imported folders are left alone.")
-	keep := fs.Bool("keep-files", false, "keep the files of a downloaded model")
-	asJSON := fs.Bool("json", false, "print the removed entry as JSON")
-	pos, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func modelsRemove(c *cli, store *models.Store, keep, asJSON *bool, pos []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: rm takes one model name", errUsage)
 	}
@@ -518,7 +462,7 @@ func modelsRemove(c *cli, store *models.Store, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return modelsJSON(c.stdout, e)
+		return c.printJSON(e)
 	}
 	if e.Managed && !*keep {
 		fmt.Fprintf(c.stdout, "removed %s and deleted %s\n", e.Name, e.Dir)
@@ -528,18 +472,8 @@ func modelsRemove(c *cli, store *models.Store, args []string) error {
 	return nil
 }
 
-func modelsRuntime(ctx context.Context, c *cli, store *models.Store, args []string) error {
-	fs := c.newFlagSet("models runtime", "[--gpu [--version V] [--url URL] [--sha256 HEX]] [--json]",
-		"List installed ONNX Runtime builds, or install the official GPU (CUDA) build for linux-x64 with --gpu.")
-	gpu := fs.Bool("gpu", false, "install the ONNX Runtime GPU build")
-	version := fs.String("version", models.ORTVersion, "ONNX Runtime version")
-	url := fs.String("url", os.Getenv("DIPTYCH_ORT_GPU_URL"), "archive URL (default: the GitHub release of --version; env DIPTYCH_ORT_GPU_URL)")
-	sum := fs.String("sha256", os.Getenv("DIPTYCH_ORT_GPU_SHA256"), "SHA-256 of the archive (required; env DIPTYCH_ORT_GPU_SHA256)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := modelsParseArgs(c, fs, args)
-	if err != nil {
-		return err
-	}
+func modelsRuntime(ctx context.Context, c *cli, store *models.Store, gpu *bool, version, url, sum *string, asJSON *bool,
+	pos []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: runtime takes no arguments", errUsage)
 	}
@@ -549,7 +483,7 @@ func modelsRuntime(ctx context.Context, c *cli, store *models.Store, args []stri
 			if list == nil {
 				list = []models.RuntimeInstall{}
 			}
-			return modelsJSON(c.stdout, list)
+			return c.printJSON(list)
 		}
 		if len(list) == 0 {
 			fmt.Fprintf(c.stdout, "no runtime installed in %s; 'diptych models runtime --gpu --sha256 HEX' installs ONNX Runtime %s for CUDA\n",
@@ -582,7 +516,7 @@ func modelsRuntime(ctx context.Context, c *cli, store *models.Store, args []stri
 		return err
 	}
 	if *asJSON {
-		return modelsJSON(c.stdout, inst)
+		return c.printJSON(inst)
 	}
 	sort.Strings(inst.Providers)
 	fmt.Fprintf(c.stdout, "installed onnxruntime %s in %s\nlibrary: %s\nproviders: %s\n"+

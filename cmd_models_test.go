@@ -169,7 +169,7 @@ func TestModelsPullVerifyRemove(t *testing.T) {
 
 	// Without --json a progress bar goes to stderr.
 	code, out, errs = runModelsCmd(t, "pull", "test/tiny", "--include", "*.json", "--include", "onnx/*.onnx*")
-	if code != 0 || !strings.Contains(errs, "100%") || !strings.Contains(errs, "test/tiny@cccccccccccc") ||
+	if code != 0 || !strings.Contains(errs, "100%") || strings.ContainsAny(errs, "\r\x1b") || !strings.Contains(errs, "test/tiny@cccccccccccc") ||
 		!strings.Contains(out, "installed test--tiny (janus)") {
 		t.Errorf("pull with a bar (exit %d): out %q err %q", code, out, errs)
 	}
@@ -221,14 +221,14 @@ func TestModelsUsageErrors(t *testing.T) {
 		{[]string{"pull", "janus-pro-1b", "--include", "*.onnx"}, "--include is for Hub repositories"},
 		{[]string{"import"}, "import takes one folder"},
 		{[]string{"rm"}, "rm takes one model name"},
-		{[]string{"list", "--bogus"}, "flag provided but not defined"},
+		{[]string{"list", "--bogus"}, "diptych models list: unknown flag: --bogus"},
 	} {
 		code, _, errs := runModelsCmd(t, tc.args...)
 		if code != 2 || !strings.Contains(errs, tc.want) {
 			t.Errorf("models %v: exit %d, stderr %q (want 2 and %q)", tc.args, code, errs, tc.want)
 		}
 	}
-	if code, out, _ := runModelsCmd(t, "pull", "--help"); code != 0 || !strings.Contains(out, "-include value") {
+	if code, out, _ := runModelsCmd(t, "pull", "--help"); code != 0 || !strings.Contains(out, "--include GLOB") {
 		t.Errorf("pull --help: exit %d, %s", code, out)
 	}
 	if code, _, errs := runModelsCmd(t, "rm", "ghost"); code != 1 || !strings.Contains(errs, `no installed model "ghost"`) {
@@ -273,5 +273,47 @@ func TestModelsRuntimeGPU(t *testing.T) {
 	code, out, _ = runModelsCmd(t, "runtime", "--json")
 	if code != 0 || !strings.Contains(out, `"library": "`+lib+`"`) {
 		t.Errorf("runtime list = %s", out)
+	}
+}
+
+// models subcommands take their flags after the folder or the name.
+func TestModelsFlagsAfterArguments(t *testing.T) {
+	if _, err := os.Stat(tinyJanus); err != nil {
+		t.Skipf("no %s: %v", tinyJanus, err)
+	}
+	modelsHome(t)
+	dir := filepath.Join(t.TempDir(), "tiny")
+	if err := os.CopyFS(dir, os.DirFS(tinyJanus)); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runModelsCmd(t, "import", dir, "--name", "mine", "--json")
+	var rep struct {
+		Entry struct{ Name, Kind string } `json:"entry"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Entry.Name != "mine" || rep.Entry.Kind != "janus" {
+		t.Fatalf("import DIR --name N --json: exit %d: %s %s", code, out, errs)
+	}
+	code, out, _ = runModelsCmd(t, "verify", "mine", "--json")
+	var rows []struct {
+		Name string `json:"name"`
+		OK   bool   `json:"ok"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].Name != "mine" || !rows[0].OK {
+		t.Fatalf("verify NAME --json: exit %d: %s", code, out)
+	}
+	code, out, _ = runModelsCmd(t, "ls", "--json")
+	if code != 0 || !strings.Contains(out, `"name": "mine"`) {
+		t.Fatalf("ls --json: exit %d: %s", code, out)
+	}
+	code, out, _ = runModelsCmd(t, "rm", "mine", "--keep-files", "--json")
+	if code != 0 || !strings.Contains(out, `"name": "mine"`) {
+		t.Fatalf("rm NAME --keep-files --json: exit %d: %s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
+		t.Fatalf("rm of an imported folder touched it: %v", err)
+	}
+	code, _, errs = runModelsCmd(t, "import", dir, "--name")
+	if code != 2 || !strings.Contains(errs, "flag needs an argument: --name") {
+		t.Fatalf("import DIR --name: exit %d: %s", code, errs)
 	}
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"diptych/app"
 	"diptych/engine/models"
@@ -17,7 +19,7 @@ type sweepFlags struct {
 	sizes, steps, pairs string
 }
 
-func (a *sweepFlags) register(fs *flag.FlagSet) {
+func (a *sweepFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&a.sizes, "sizes", "", "image sizes for a grid: 256,512,768 (square) or WxH (default with --steps: 256,512,768)")
 	fs.StringVar(&a.steps, "steps", "", "step counts for a grid: 20,50,100 (default with --sizes: 20,50,100)")
 	fs.StringVar(&a.pairs, "pairs", "", "SIZE:STEPS pairs instead of a grid (default: 256:20,512:50,768:100)")
@@ -57,29 +59,40 @@ func (a *sweepFlags) plan() (app.SweepPlan, error) {
 	return app.GridPlan(sz, st), nil
 }
 
-func runSweep(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("sweep", "--prompt P [--sizes 256,512,768 --steps 20,50,100 | --pairs 256:20,512:50,768:100] --out FILE.png [options]",
+// newSweepCmd declares `diptych sweep` and its flags.
+func newSweepCmd(c *cli) *cobra.Command {
+	var s studyFlags
+	var axes sweepFlags
+	var out *string
+	var critic, noWarmup *bool
+	var scoreGroup *int64
+	cmd := c.command("sweep --prompt P [--sizes 256,512,768 --steps 20,50,100 | --pairs 256:20,512:50,768:100] --out FILE.png [flags]",
+		"run a resolution x steps grid",
 		"Run SDXL on one prompt and seed at several sizes and step counts: a grid of --sizes by --steps, or the\n"+
 			"listed --pairs (default: the classic 256:20, 512:50, 768:100). Writes a labelled contact sheet, prints a\n"+
 			"table of times (also written next to the sheet as FILE.md) and stores the cells as one history group.\n"+
-			"--critic asks Janus-Pro, after the sweep, whether each image shows the prompt, and for a caption.")
-	var s studyFlags
+			"--critic asks Janus-Pro, after the sweep, whether each image shows the prompt, and for a caption.",
+		func(ctx context.Context, fs *pflag.FlagSet, _ []string) error {
+			return runSweep(ctx, c, fs, &s, &axes, out, critic, noWarmup, scoreGroup)
+		})
+	fs := cmd.Flags()
 	s.register(fs, "model", "model-dir", "init-image", "images", "width", "height", "steps", "strength",
 		"cfg", "temperature", "top-k", "top-p", "variant")
-	var axes sweepFlags
 	axes.register(fs)
-	out := fs.String("out", "", "contact sheet PNG (required)")
-	critic := fs.Bool("critic", false, "score every image with Janus-Pro after the sweep (needs --janus-dir or an installed Janus-Pro)")
-	noWarmup := fs.Bool("no-warmup", false, "do not run one untimed step first (model loading then counts in the first cell)")
-	scoreGroup := fs.Int64("score-group", 0, "generate nothing: score every image of this history group (an earlier sweep or compare) with Janus-Pro")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
+	out = fs.String("out", "", "contact sheet PNG (required)")
+	critic = fs.Bool("critic", false, "score every image with Janus-Pro after the sweep (needs --janus-dir or an installed Janus-Pro)")
+	noWarmup = fs.Bool("no-warmup", false, "do not run one untimed step first (model loading then counts in the first cell)")
+	scoreGroup = fs.Int64("score-group", 0, "generate nothing: score every image of this history group (an earlier sweep or compare) with Janus-Pro")
+	return cmd
+}
+
+func runSweep(ctx context.Context, c *cli, fs *pflag.FlagSet, s *studyFlags, axes *sweepFlags, out *string,
+	critic, noWarmup *bool, scoreGroup *int64) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q (flags only)", errUsage, fs.Args())
 	}
 	if *scoreGroup != 0 {
-		return scoreSweepGroup(ctx, c, &s, *scoreGroup)
+		return scoreSweepGroup(ctx, c, s, *scoreGroup)
 	}
 	if *out == "" {
 		return fmt.Errorf("%w: --out FILE.png is required", errUsage)

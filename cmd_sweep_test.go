@@ -78,7 +78,7 @@ func TestSweepBadInput(t *testing.T) {
 		{append(base, "--steps", "0"), 2, `step count "0": expected a whole number from 1 to 1000`},
 		{append(base, "--pairs", "64-2"), 2, `--pairs "64-2": "64-2" is not SIZE:STEPS`},
 		{append(base, "--pairs", "64:2", "--sizes", "64"), 2, "give --pairs or --sizes/--steps, not both"},
-		{append(base, "--model", "janus"), 2, "flag provided but not defined: -model"},
+		{append(base, "--model", "janus"), 2, "diptych sweep: unknown flag: --model"},
 		{[]string{"sweep", "--sdxl-dir", filepath.Join(home, "none"), "--prompt", "p", "--out", out}, 1, filepath.Join(home, "none")},
 		{append(base, "--critic", "--janus-dir", "testdata/sdxl/base"), 1, "holds a sdxl-base model, expected janus"},
 	}

@@ -5,49 +5,110 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sort"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"diptych/app"
+	// Before Fyne's lang package reads the locale at init: quiet under
+	// LANG=C.UTF-8 (see the package).
+	_ "diptych/internal/fynelocale"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// command is one `diptych` subcommand. Each lives in its own cmd_*.go file.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, c *cli, args []string) error
+// The command tree. Every command is a *cobra.Command made by a constructor
+// in its cmd_*.go file (newGenerateCmd, newHistoryCmd, ...), which registers
+// the command's flags on cmd.Flags() next to it; command groups (history,
+// models, inspect) hold their subcommands the same way. Flags may come
+// before, between or after the positional arguments (pflag intersperses
+// them); "--" ends the flags.
+func (c *cli) rootCmd() *cobra.Command {
+	// The Windows build is a GUI program double-clicked from Explorer: cobra
+	// would refuse to run it then ("This is a command line tool").
+	cobra.MousetrapHelpText = ""
+	cobra.EnableCommandSorting = false // help lists the commands in this order
+
+	var showVersion bool
+	root := &cobra.Command{
+		Use:   "diptych [COMMAND]",
+		Short: "SDXL and Janus-Pro side by side, offline",
+		Long: "diptych " + version + " — SDXL and Janus-Pro side by side, offline.\n" +
+			"With no command the window opens.",
+		Args:              c.noCommand,
+		SilenceErrors:     true, // run prints errors, and says how to get help
+		SilenceUsage:      true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		// "histroy" -> did you mean history?
+		SuggestionsMinimumDistance: 2,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if showVersion {
+				fmt.Fprintf(c.stdout, "diptych %s\n", version)
+				return nil
+			}
+			return runGUI(cmd.Context(), c)
+		},
+	}
+	root.SetOut(c.stdout)
+	root.SetErr(c.stderr)
+	root.SetFlagErrorFunc(flagError)
+	root.SetUsageTemplate(usageTemplate)
+	root.PersistentFlags().StringVar(&c.ortLib, "ort-lib", "", "path to libonnxruntime.so (overrides DIPTYCH_ORT_LIB)")
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version and exit")
+	root.AddCommand(
+		newGenerateCmd(c),
+		newCaptionCmd(c),
+		newDoctorCmd(c),
+		newInspectCmd(c),
+		newHistoryCmd(c),
+		newModelsCmd(c),
+		newCompareCmd(c),
+		newSweepCmd(c),
+		newBenchCmd(c),
+		newGUICmd(c),
+	)
+	return root
 }
 
-// commands lists every subcommand in the order `diptych help` shows them.
-func commands() []command {
-	return []command{
-		{"generate", "make an image with SDXL or Janus-Pro", runGenerate},
-		{"caption", "describe an image or answer a question about it with Janus-Pro", runCaption},
-		{"doctor", "report the runtime, GPU, CUDA libraries and installed models", runDoctor},
-		{"inspect", "look inside models, tokenizers, schedulers and the RNG", runInspect},
-		{"history", "search and maintain the image history", runHistory},
-		{"models", "list, download, import and verify models", runModels},
-		{"compare", "run SDXL and Janus-Pro on the same prompt", runCompare},
-		{"sweep", "run a resolution x steps grid", runSweep},
-		{"bench", "benchmark the models and write a report", runBench},
-		{"gui", "open the window (the default with no arguments)", runGUI},
-	}
-}
+// usageTemplate is cobra's usage text in Diptych's layout.
+const usageTemplate = `Usage: {{.UseLine}}{{if gt (len .Aliases) 0}}
+
+Aliases: {{.NameAndAliases}}{{end}}{{if .HasAvailableSubCommands}}
+
+Commands:{{range .Commands}}{{if .IsAvailableCommand}}
+  {{rpad .Name .NamePadding}} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+Flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+Global flags:
+{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableSubCommands}}
+
+Run '{{.CommandPath}} COMMAND --help' for a command's flags.{{end}}
+`
 
 // cli carries what every subcommand shares: output streams and the global
-// runtime flags given before the subcommand name.
+// flags.
 type cli struct {
 	stdout, stderr io.Writer
-	// ortLib is the --ort-lib flag given before the subcommand, if any.
+	// ortLib is the global --ort-lib flag, if given.
 	ortLib string
+
+	// The user's settings, read once per command (see settings).
+	settingsOnce sync.Once
+	settingsVal  app.Settings
+	settingsErr  error
 }
 
 // warn prints a warning line to stderr.
@@ -64,116 +125,136 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run dispatches args and returns the process exit code.
+// run dispatches args and returns the process exit code: 0, 1 for a failed
+// command, 2 for bad arguments. -h/--help prints the help to stdout.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := &cli{stdout: stdout, stderr: stderr}
-	global := flag.NewFlagSet("diptych", flag.ContinueOnError)
-	global.SetOutput(stderr)
-	global.StringVar(&c.ortLib, "ort-lib", "", "path to libonnxruntime.so (overrides DIPTYCH_ORT_LIB)")
-	showVersion := global.Bool("version", false, "print the version and exit")
-	global.Usage = func() { printUsage(stderr, global) }
-	if err := global.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stdout, global)
-			return 0
-		}
+	root := c.rootCmd()
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
+	}
+	if cmd == nil {
+		cmd = root
+	}
+	msg := err.Error()
+	if errors.Is(err, errUsage) { // "diptych generate: --out FILE.png is required"
+		msg = strings.TrimPrefix(msg, errUsage.Error()+": ")
+	}
+	fmt.Fprintf(stderr, "%s: %s\n", cmd.CommandPath(), msg)
+	if errors.Is(err, errUsage) {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		return 2
 	}
-	if *showVersion {
-		fmt.Fprintf(stdout, "diptych %s\n", version)
-		return 0
+	return 1
+}
+
+// command makes a command that runs: use is its name and synopsis
+// ("show ID"), summary the line in its parent's list, long the help text
+// (summary when empty). The caller registers the flags on cmd.Flags();
+// run gets them parsed, with the positional arguments.
+func (c *cli) command(use, summary, long string, run func(ctx context.Context, fs *pflag.FlagSet, args []string) error) *cobra.Command {
+	if long == "" {
+		long = strings.ToUpper(summary[:1]) + summary[1:] + "."
 	}
-	rest := global.Args()
-	name := "gui"
-	if len(rest) > 0 {
-		name, rest = rest[0], rest[1:]
+	return &cobra.Command{
+		Use: use, Short: summary, Long: long, Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return run(cmd.Context(), cmd.Flags(), args)
+		},
 	}
-	if name == "help" {
-		printUsage(stdout, global)
-		return 0
-	}
-	for _, cmd := range commands() {
-		if cmd.name != name {
-			continue
+}
+
+// group makes a command that holds subcommands (history, models, inspect).
+// Run alone or with an unknown subcommand it is a usage error; 'GROUP help
+// [SUBCOMMAND]' prints the help.
+func (c *cli) group(use, summary, long string, subs ...*cobra.Command) *cobra.Command {
+	g := &cobra.Command{Use: use, Short: summary, Long: long, Args: cobra.ArbitraryArgs}
+	g.AddCommand(subs...)
+	g.RunE = func(cmd *cobra.Command, args []string) error {
+		var names []string
+		for _, s := range cmd.Commands() {
+			if s.IsAvailableCommand() {
+				names = append(names, s.Name())
+			}
 		}
-		err := cmd.run(ctx, c, rest)
 		switch {
-		case err == nil:
-			return 0
-		case errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.Is(err, errUsage):
-			fmt.Fprintf(stderr, "diptych %s: %v\n", name, err)
-			return 2
-		default:
-			fmt.Fprintf(stderr, "diptych %s: %v\n", name, err)
-			return 1
+		case len(args) == 0:
+			return fmt.Errorf("%w: missing subcommand (%s)", errUsage, strings.Join(names, ", "))
+		case args[0] == "help":
+			sub, _, err := cmd.Find(args[1:])
+			if err != nil || sub == nil {
+				sub = cmd
+			}
+			return sub.Help()
+		}
+		return fmt.Errorf("%w: unknown %s subcommand %q; known: %s", errUsage, cmd.Name(), args[0], strings.Join(names, ", "))
+	}
+	return g
+}
+
+// noCommand is the root's argument check: a word that is no command.
+func (c *cli) noCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	var names []string
+	for _, s := range cmd.Commands() {
+		if s.IsAvailableCommand() {
+			names = append(names, s.Name())
 		}
 	}
-	fmt.Fprintf(stderr, "diptych: unknown command %q; known commands: %s\n", name, strings.Join(commandNames(), ", "))
-	return 2
+	msg := fmt.Sprintf("unknown command %q; known commands: %s", args[0], strings.Join(names, ", "))
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	return fmt.Errorf("%w: %s", errUsage, msg)
 }
 
-func commandNames() []string {
-	var names []string
-	for _, cmd := range commands() {
-		names = append(names, cmd.name)
+// noArgs is the argument check of a command that takes flags only.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q (%s takes flags only)", errUsage, args[0], cmd.Name())
 	}
-	sort.Strings(names)
-	return names
+	return nil
 }
 
-func printUsage(w io.Writer, global *flag.FlagSet) {
-	fmt.Fprintf(w, "diptych %s — SDXL and Janus-Pro side by side, offline.\n\n", version)
-	fmt.Fprintln(w, "Usage: diptych [--ort-lib PATH] [command] [flags]")
-	fmt.Fprintln(w, "With no command the window opens.\n\nCommands:")
-	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", cmd.name, cmd.summary)
+// singleDash matches pflag's complaint about a long flag typed with one dash.
+var singleDash = regexp.MustCompile(`unknown shorthand flag: '.' in -([A-Za-z][A-Za-z0-9-]+)`)
+
+// flagError makes a flag parsing error a usage error (exit 2). A long flag
+// typed with one dash, as Go's flag package allowed (-json), is named.
+func flagError(cmd *cobra.Command, err error) error {
+	if m := singleDash.FindStringSubmatch(err.Error()); m != nil {
+		name, _, _ := strings.Cut(m[1], "=")
+		if cmd.Flags().Lookup(name) != nil || name == "help" {
+			return fmt.Errorf("%w: -%s: long flags take two dashes: --%s", errUsage, m[1], m[1])
+		}
 	}
-	fmt.Fprintln(w, "\nGlobal flags:")
-	global.SetOutput(w)
-	global.PrintDefaults()
-	fmt.Fprintln(w, "\nRun 'diptych COMMAND --help' for a command's flags.")
+	return fmt.Errorf("%w: %v", errUsage, err)
 }
 
-// newFlagSet returns a flag set for a subcommand. Its usage text is the
-// summary, the usage line and the flags.
-func (c *cli) newFlagSet(name, usage, summary string) *flag.FlagSet {
-	fs := flag.NewFlagSet("diptych "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "%s\n\nUsage: diptych %s %s\n\nFlags:\n", summary, name, usage)
-		fs.PrintDefaults()
+// printJSON writes v to stdout as JSON indented by two spaces, with a
+// trailing newline: the one printer of every --json output. <, > and & are
+// written as they are (prompts hold "<lora:name:0.8>"), not as \u003c.
+func (c *cli) printJSON(v any) error { return encodeJSON(c.stdout, v, "  ") }
+
+// printJSONLine writes v to stdout as one line of JSON: the number arrays
+// inspect prints for scripts to compare.
+func (c *cli) printJSONLine(v any) error { return encodeJSON(c.stdout, v, "") }
+
+func encodeJSON(w io.Writer, v any, indent string) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
 	}
-	return fs
+	return nil
 }
 
 // flagGiven reports whether the named flag was set on the command line.
-func flagGiven(fs *flag.FlagSet, name string) bool {
-	given := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == name {
-			given = true
-		}
-	})
-	return given
-}
-
-// parse parses a subcommand's args. -h/--help prints the usage to stdout and
-// returns flag.ErrHelp; any other flag error becomes errUsage.
-func (c *cli) parse(fs *flag.FlagSet, args []string) error {
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if a == "-h" || a == "-help" || a == "--help" {
-			fs.SetOutput(c.stdout)
-			fs.Usage()
-			return flag.ErrHelp
-		}
-	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	return nil
+func flagGiven(fs *pflag.FlagSet, name string) bool {
+	return fs.Changed(name)
 }
