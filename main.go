@@ -22,7 +22,7 @@ import (
 	"diptych/app"
 	// Before Fyne's lang package reads the locale at init: quiet under
 	// LANG=C.UTF-8 (see the package).
-	_ "diptych/internal/fynelocale"
+	_ "diptych/ui/locale"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".

@@ -1,4 +1,4 @@
-// Package fynelocale makes Fyne quiet under the C locale of servers,
+// Package locale makes Fyne quiet under the C locale of servers,
 // containers and CI (LANG=C.UTF-8), where it would otherwise log three lines
 // of "Fyne error: Error parsing user locale C" from every run of the binary.
 //
@@ -10,7 +10,7 @@
 // nothing that lang does not import too. Import it for its side effect from
 // package main:
 //
-//	import _ "diptych/internal/fynelocale"
+//	import _ "diptych/ui/locale"
 //
 // What it does: go-locale (Fyne's locale reader) understands the bare C and
 // POSIX locales but hands "C.UTF-8" to the BCP 47 parser as the language "C",
@@ -19,7 +19,7 @@
 // C library ignores under the C locale) is set to the entries that do parse,
 // or to "en", so the window falls back to English quietly. LANG and LC_* are
 // left alone, so child processes keep their character set.
-package fynelocale
+package locale
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package fynelocale
+package locale
 
 import (
 	"os"
