@@ -57,12 +57,12 @@ type fakeBackend struct {
 	download func(ctx context.Context, name string, progress func(DownloadProgress)) error
 	listErr  error // List fails with it when set
 	// boards: name -> member ids (names compared ignoring case).
-	boards     map[string][]int64
-	removed    []string // RemoveModel calls
-	verifyErr  error
-	copied     []string // CopyImage paths
-	shown      []string // ShowInFolder paths
-	listDelay  time.Duration
+	boards    map[string][]int64
+	removed   []string // RemoveModel calls
+	verifyErr error
+	copied    []string // CopyImage paths
+	shown     []string // ShowInFolder paths
+	listDelay time.Duration
 
 	stop context.CancelFunc
 	ctx  context.Context

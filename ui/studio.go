@@ -257,7 +257,7 @@ func newStudioView(u *UI) *StudioView {
 	leftPane := container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(left))
 
 	result := container.NewBorder(nil, container.NewVBox(v.Progress, v.ProgressText), nil, nil,
-		container.NewVSplit(v.Image, container.NewVScroll(v.Info)))
+		container.NewVSplit(newTapArea(v.Image, v.OpenResult), container.NewVScroll(v.Info)))
 	queue := container.NewBorder(widget.NewLabelWithStyle("Queue", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, v.Queue)
 	right := container.NewVSplit(result, queue)
 	right.Offset = 0.72
@@ -321,6 +321,19 @@ func (v *StudioView) refiner() (ModelInfo, bool) {
 }
 
 func (v *StudioView) modelChanged() { v.refreshVisibility() }
+
+// selectKind picks the first model of kind unless one is picked already.
+func (v *StudioView) selectKind(kind string) {
+	if m, ok := v.selectedModel(); ok && m.Kind == kind {
+		return
+	}
+	for _, l := range v.Model.Options {
+		if v.modelLabels[l].Kind == kind {
+			v.Model.SetSelected(l)
+			return
+		}
+	}
+}
 
 func (v *StudioView) refreshVisibility() {
 	m, _ := v.selectedModel()
@@ -570,6 +583,19 @@ func (v *StudioView) onEvent(e Event) {
 	v.refreshJobs()
 }
 
+// OpenResult opens the last result in the viewer (stepping through the
+// history from it when the grid holds it).
+func (v *StudioView) OpenResult() {
+	if v.Last == nil {
+		return
+	}
+	if i, ok := v.u.History.IndexOf(v.Last.ID); ok {
+		v.u.History.OpenAt(i)
+		return
+	}
+	v.u.Viewer.OpenGeneration(*v.Last)
+}
+
 func (v *StudioView) showImage(img image.Image) {
 	v.Image.Image = img
 	v.Image.File = ""
@@ -714,6 +740,9 @@ func describe(g gallery.Generation) string {
 	}
 	if g.Status != gallery.StatusOK && g.Status != "" {
 		fmt.Fprintf(&b, "Status: %s %s\n", g.Status, g.Error)
+	}
+	if len(g.Boards) > 0 {
+		fmt.Fprintf(&b, "Boards: %s\n", strings.Join(g.Boards, ", "))
 	}
 	if len(g.Captions) > 0 {
 		fmt.Fprintf(&b, "Caption: %s\n", g.Captions[0].Answer)

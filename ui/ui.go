@@ -54,6 +54,8 @@ type UI struct {
 	History  *HistoryView
 	Models   *ModelsView
 	Settings *SettingsView
+	// Viewer shows one image large (from the History, Studio or Compare).
+	Viewer *Viewer
 
 	Banner     *fyne.Container
 	BannerText *widget.Label
@@ -88,6 +90,7 @@ func New(b Backend, w fyne.Window, o Options) *UI {
 	u.History = newHistoryView(u)
 	u.Models = newModelsView(u)
 	u.Settings = newSettingsView(u)
+	u.Viewer = newViewer(u)
 	u.Tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Studio", theme.MediaPlayIcon(), u.Studio.content),
 		container.NewTabItemWithIcon("Compare", theme.ViewRestoreIcon(), u.Compare.content),
@@ -112,12 +115,11 @@ func New(b Backend, w fyne.Window, o Options) *UI {
 		w.SetContent(u.content)
 		w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.HandleDrop(uris) })
 		w.SetCloseIntercept(u.RequestClose)
-		w.Canvas().AddShortcut(GenerateShortcut, func(fyne.Shortcut) { u.Studio.generate() })
-		w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
-			if k.Name == fyne.KeyEscape {
-				u.Studio.cancel()
-			}
-		})
+		u.installShortcuts(w.Canvas())
+		w.Canvas().SetOnTypedKey(u.TypedKey)
+	}
+	for _, e := range []*keyEntry{u.Studio.Prompt, u.Studio.Negative, u.Compare.Prompt, u.Compare.Negative, u.History.Search} {
+		e.onShortcut = u.Shortcut
 	}
 	u.unsub = b.Subscribe(func(e Event) { u.do(func() { u.handle(e) }) })
 	u.restorePrefs()

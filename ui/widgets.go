@@ -81,6 +81,9 @@ type keyEntry struct {
 	widget.Entry
 	onGenerate func()
 	onCancel   func()
+	// onShortcut gets the app's shortcuts (Ctrl+1..5, Ctrl+F), which a
+	// focused entry would swallow otherwise.
+	onShortcut func(fyne.Shortcut) bool
 }
 
 func newKeyEntry(multiLine bool) *keyEntry {
@@ -96,6 +99,9 @@ func newKeyEntry(multiLine bool) *keyEntry {
 func (e *keyEntry) TypedShortcut(s fyne.Shortcut) {
 	if isGenerateShortcut(s) && e.onGenerate != nil {
 		e.onGenerate()
+		return
+	}
+	if _, custom := s.(*desktop.CustomShortcut); custom && !isGenerateShortcut(s) && e.onShortcut != nil && e.onShortcut(s) {
 		return
 	}
 	e.Entry.TypedShortcut(s)
@@ -163,3 +169,27 @@ func shorten(s string, n int) string {
 	}
 	return s
 }
+
+// tapArea makes any object clickable (an image that opens the viewer).
+type tapArea struct {
+	widget.BaseWidget
+	child fyne.CanvasObject
+	fn    func()
+}
+
+func newTapArea(child fyne.CanvasObject, fn func()) *tapArea {
+	t := &tapArea{child: child, fn: fn}
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+func (t *tapArea) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(t.child) }
+
+func (t *tapArea) Tapped(*fyne.PointEvent) {
+	if t.fn != nil {
+		t.fn()
+	}
+}
+
+// Cursor is the pointing hand: the area opens something.
+func (t *tapArea) Cursor() desktop.Cursor { return desktop.PointerCursor }
