@@ -60,7 +60,11 @@ type UI struct {
 	Banner     *fyne.Container
 	BannerText *widget.Label
 	CopyDiag   *widget.Button
-	Status     *widget.Label
+	// CPUChip is the calm "CPU mode — why?" notice in the status bar;
+	// DismissChip hides it for good.
+	CPUChip, DismissChip *widget.Button
+	chip                 *fyne.Container
+	Status               *widget.Label
 	// LastError is the last error shown (also in a dialog).
 	LastError string
 
@@ -108,7 +112,8 @@ func New(b Backend, w fyne.Window, o Options) *UI {
 		u.Hints.With(u.CopyDiag, "Copy the full hardware and runtime report (diptych doctor) to the clipboard"), u.BannerText))
 	u.Banner.Hide()
 
-	bottom := container.NewVBox(widget.NewSeparator(), container.NewGridWithColumns(2, u.Status, u.Hints.Label))
+	bottom := container.NewVBox(widget.NewSeparator(),
+		container.NewBorder(nil, nil, nil, u.newHardwareChip(), container.NewGridWithColumns(2, u.Status, u.Hints.Label)))
 	u.content = container.NewBorder(u.Banner, bottom, nil, nil, u.Tabs)
 
 	if w != nil {
@@ -174,18 +179,23 @@ func (u *UI) LoadModels() {
 	}()
 }
 
-// SetDiagnosis shows or hides the CPU banner.
+// SetDiagnosis shows the CPU chip when generations run on the CPU (unless
+// dismissed), and the orange banner only for a real failure.
 func (u *UI) SetDiagnosis(d Diagnosis) {
 	u.diag = d
-	if !d.OnCPU {
+	dismissed := u.opts.Prefs != nil && u.opts.Prefs.BoolWithFallback(PrefCPUNoticeDismissed, false)
+	if d.OnCPU && d.Failure == "" && !dismissed {
+		u.chip.Show()
+	} else {
+		u.chip.Hide()
+	}
+	u.Studio.Welcome.setMachine(d, nil)
+	u.loadMachine(u.ctx, d)
+	if d.Failure == "" {
 		u.Banner.Hide()
 		return
 	}
-	reason := d.Reason
-	if reason == "" {
-		reason = "no usable GPU was found"
-	}
-	u.BannerText.SetText("Running on the CPU because " + reason + ". Generations will be slow.")
+	u.BannerText.SetText(d.Failure)
 	u.Banner.Show()
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 )
@@ -193,3 +194,40 @@ func (t *tapArea) Tapped(*fyne.PointEvent) {
 
 // Cursor is the pointing hand: the area opens something.
 func (t *tapArea) Cursor() desktop.Cursor { return desktop.PointerCursor }
+
+// fieldLabelWidth is the width of the label column of the control rows.
+const fieldLabelWidth = 92
+
+// field is one labelled control row: the label in a fixed column, the
+// control, and (if set) its value or buttons on the right.
+func field(label string, control, value fyne.CanvasObject) fyne.CanvasObject {
+	l := widget.NewLabel(label)
+	l.Truncation = fyne.TextTruncateEllipsis
+	if vl, ok := value.(*widget.Label); ok {
+		vl.Alignment = fyne.TextAlignTrailing
+		value = container.New(fixedWidth(64), vl)
+	}
+	return container.NewBorder(nil, nil, container.New(fixedWidth(fieldLabelWidth), l), value, control)
+}
+
+func boldLabel(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// fixedWidth lays out its objects stacked at a fixed width.
+type fixedWidth float32
+
+func (w fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var h float32
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(float32(w), h)
+}
+
+func (w fixedWidth) Layout(objs []fyne.CanvasObject, s fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(s)
+	}
+}
