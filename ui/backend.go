@@ -48,6 +48,19 @@ type CatalogModel struct {
 	// and are made by an export script (Notes say how).
 	Downloadable bool
 	Installed    bool
+	// Variants are the dtype combinations one can pick (Janus-Pro-1B);
+	// the first is the default. Empty for single-variant models.
+	Variants []CatalogVariant
+	// LicenseURL links the licence text ("" when unknown).
+	LicenseURL string
+}
+
+// CatalogVariant is one downloadable dtype combination of a model.
+type CatalogVariant struct {
+	Name     string // "fp32", "fp16", "q4f16": pass Name+":"+Name to Download
+	Note     string // what it is good for
+	Size     int64  // download size in bytes
+	MemoryMB int64  // rough memory needed to run it
 }
 
 // DownloadProgress is one progress report of a model download.
@@ -60,7 +73,8 @@ type DownloadProgress struct {
 	Message     string // what a retry is about
 }
 
-// Diagnosis is what the CPU banner and "copy diagnostics" show.
+// Diagnosis is what the hardware chip, the failure banner and "copy
+// diagnostics" show.
 type Diagnosis struct {
 	OnCPU  bool   // generations will run on the CPU
 	Reason string // why, in plain words (from the doctor)
@@ -69,6 +83,19 @@ type Diagnosis struct {
 	// uses (a new runtime library takes effect after a restart); "" when
 	// they agree.
 	Restart string
+	// Failure is a real problem that stops generations (the runtime
+	// library is missing): it gets the orange banner. Running on the CPU
+	// is not a failure.
+	Failure string
+	// Verdicts say what this machine can run, one per model family.
+	Verdicts []Verdict
+}
+
+// Verdict is the doctor's answer for one model family.
+type Verdict struct {
+	Model string // "SDXL", "Janus-Pro-1B", ...
+	Runs  string // "gpu", "cpu", "cpu-slow" or "no"
+	Text  string // "will run on the CPU (16 cores, 31 GB RAM)"
 }
 
 // Jobs is the generation queue (app.Studio).
@@ -97,6 +124,16 @@ type Library interface {
 	SetFavourite(ctx context.Context, id int64, on bool) error
 	Delete(ctx context.Context, ids ...int64) error
 	Restore(ctx context.Context, ids ...int64) error
+	// Boards (gallery.Store's board methods): BoardList lists boards with
+	// their live image counts; names are checked by
+	// gallery.ValidateBoardName and duplicates (ignoring case) refused.
+	BoardList(ctx context.Context) ([]gallery.Board, error)
+	CreateBoard(ctx context.Context, name string) (gallery.Board, error)
+	RenameBoard(ctx context.Context, old, name string) error
+	DeleteBoard(ctx context.Context, name string) error
+	// BoardAdd and BoardRemove return how many images changed.
+	BoardAdd(ctx context.Context, board string, ids ...int64) (int, error)
+	BoardRemove(ctx context.Context, board string, ids ...int64) (int, error)
 	// EmptyTrash deletes the trashed generations for good, returning how many.
 	EmptyTrash(ctx context.Context) (int, error)
 	Export(ctx context.Context, ids []int64, dest string) (gallery.ExportReport, error)
@@ -112,9 +149,20 @@ type System interface {
 	// Catalog lists the models that can be downloaded.
 	Catalog(ctx context.Context) ([]CatalogModel, error)
 	// Download fetches a catalog model (resumably, verified) and registers
-	// it; progress is called from the download's goroutine. Cancelling ctx
+	// it; name may carry a variant as NAME:VARIANT ("janus-pro-1b:fp16"); progress is called from the download's goroutine. Cancelling ctx
 	// stops it; a later call resumes.
 	Download(ctx context.Context, name string, progress func(DownloadProgress)) error
+	// RemoveModel unregisters an installed model, deleting the files of a
+	// downloaded one (an imported folder is left alone).
+	RemoveModel(ctx context.Context, name string) error
+	// VerifyModel re-hashes a model's files against its manifest and says
+	// what it found ("12 files, 6.9 GB: all match"); a mismatch is an
+	// error naming the files.
+	VerifyModel(ctx context.Context, name string) (string, error)
+	// CopyImage puts an image file on the system clipboard as an image.
+	CopyImage(path string) error
+	// ShowInFolder opens the file manager on the folder holding path.
+	ShowInFolder(path string) error
 	Settings() Settings
 	SaveSettings(s Settings) error
 	Diagnose(ctx context.Context) Diagnosis

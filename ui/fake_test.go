@@ -58,6 +58,13 @@ type fakeBackend struct {
 	// download fakes Download (nil: the model appears at once).
 	download func(ctx context.Context, name string, progress func(DownloadProgress)) error
 	listErr  error // List fails with it when set
+	// boards: name -> member ids (names compared ignoring case).
+	boards    map[string][]int64
+	removed   []string // RemoveModel calls
+	verifyErr error
+	copied    []string // CopyImage paths
+	shown     []string // ShowInFolder paths
+	listDelay time.Duration
 
 	stop context.CancelFunc
 	ctx  context.Context
@@ -66,7 +73,7 @@ type fakeBackend struct {
 func newFake(t testing.TB) *fakeBackend {
 	ctx, stop := context.WithCancel(context.Background())
 	f := &fakeBackend{t: t, dir: t.TempDir(), wake: make(chan struct{}, 1), subs: map[int]func(Event){},
-		ctx: ctx, stop: stop, settings: Settings{Device: "auto", Theme: "system", PreviewEvery: 5}}
+		ctx: ctx, stop: stop, boards: map[string][]int64{}, settings: Settings{Device: "auto", Theme: "system", PreviewEvery: 5}}
 	f.models = []ModelInfo{
 		{Name: "sdxl-base", Kind: KindSDXLBase, Dir: "/models/sdxl-base", SizeMB: 6900},
 		{Name: "sdxl-refiner", Kind: KindSDXLRefiner, Dir: "/models/sdxl-refiner", SizeMB: 6000},
@@ -397,6 +404,11 @@ func (f *fakeBackend) List(ctx context.Context, q gallery.Query) (gallery.Page, 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lists++
+	if d := f.listDelay; d > 0 {
+		f.mu.Unlock()
+		time.Sleep(d)
+		f.mu.Lock()
+	}
 	if f.listErr != nil {
 		return gallery.Page{}, f.listErr
 	}
@@ -417,6 +429,9 @@ func (f *fakeBackend) List(ctx context.Context, q gallery.Query) (gallery.Page, 
 			continue
 		}
 		if q.Text != "" && !strings.Contains(strings.ToLower(g.Prompt+" "+g.NegativePrompt), strings.ToLower(q.Text)) {
+			continue
+		}
+		if q.Board != "" && !slices.Contains(f.boards[f.boardKey(q.Board)], g.ID) {
 			continue
 		}
 		if q.Favourite && !g.Favourite || q.Model != "" && g.Model != q.Model || q.GroupID != 0 && g.GroupID != q.GroupID {
@@ -466,7 +481,9 @@ func (f *fakeBackend) Get(ctx context.Context, id int64) (gallery.Generation, er
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if g := f.find(id); g != nil {
-		return *g, nil
+		out := *g
+		out.Boards = f.boardsOf(id)
+		return out, nil
 	}
 	return gallery.Generation{}, gallery.ErrNotFound
 }
@@ -482,7 +499,176 @@ func (f *fakeBackend) RecentPrompts(ctx context.Context, n int) ([]gallery.Promp
 }
 
 func (f *fakeBackend) Boards(ctx context.Context) (map[string]int, error) {
-	return map[string]int{"moodboard": 1}, nil
+	bs, _ := f.BoardList(ctx)
+	out := map[string]int{}
+	for _, b := range bs {
+		out[b.Name] = b.Count
+	}
+	return out, nil
+}
+
+// boardKey is the stored spelling of name ("" if no such board); call
+// with f.mu held.
+func (f *fakeBackend) boardKey(name string) string {
+	for k := range f.boards {
+		if strings.EqualFold(k, strings.TrimSpace(name)) {
+			return k
+		}
+	}
+	return ""
+}
+
+func (f *fakeBackend) BoardList(ctx context.Context) ([]gallery.Board, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []gallery.Board{}
+	for name, ids := range f.boards {
+		n := 0
+		for _, id := range ids {
+			if g := f.find(id); g != nil && g.DeletedAt == nil {
+				n++
+			}
+		}
+		out = append(out, gallery.Board{Name: name, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	return out, nil
+}
+
+func (f *fakeBackend) CreateBoard(ctx context.Context, name string) (gallery.Board, error) {
+	n, err := gallery.ValidateBoardName(name)
+	if err != nil {
+		return gallery.Board{}, fmt.Errorf("create board: %w", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if k := f.boardKey(n); k != "" {
+		return gallery.Board{}, fmt.Errorf("create board %q: %w (%q)", n, gallery.ErrBoardExists, k)
+	}
+	f.boards[n] = nil
+	return gallery.Board{Name: n}, nil
+}
+
+func (f *fakeBackend) RenameBoard(ctx context.Context, old, name string) error {
+	n, err := gallery.ValidateBoardName(name)
+	if err != nil {
+		return fmt.Errorf("rename board %q: %w", old, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := f.boardKey(old)
+	if k == "" {
+		return fmt.Errorf("rename board: %w: %q", gallery.ErrBoardNotFound, old)
+	}
+	if o := f.boardKey(n); o != "" && o != k {
+		return fmt.Errorf("rename board %q: %w (%q)", old, gallery.ErrBoardExists, o)
+	}
+	ids := f.boards[k]
+	delete(f.boards, k)
+	f.boards[n] = ids
+	return nil
+}
+
+func (f *fakeBackend) DeleteBoard(ctx context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := f.boardKey(name)
+	if k == "" {
+		return fmt.Errorf("delete board: %w: %q", gallery.ErrBoardNotFound, name)
+	}
+	delete(f.boards, k)
+	return nil
+}
+
+func (f *fakeBackend) BoardAdd(ctx context.Context, board string, ids ...int64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := f.boardKey(board)
+	if k == "" {
+		return 0, fmt.Errorf("add to board: %w: %q", gallery.ErrBoardNotFound, board)
+	}
+	n := 0
+	for _, id := range ids {
+		if f.find(id) == nil {
+			return 0, fmt.Errorf("generation %d: %w", id, gallery.ErrNotFound)
+		}
+	}
+	for _, id := range ids {
+		if !slices.Contains(f.boards[k], id) {
+			f.boards[k] = append(f.boards[k], id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (f *fakeBackend) BoardRemove(ctx context.Context, board string, ids ...int64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := f.boardKey(board)
+	if k == "" {
+		return 0, fmt.Errorf("remove from board: %w: %q", gallery.ErrBoardNotFound, board)
+	}
+	n := 0
+	f.boards[k] = slices.DeleteFunc(f.boards[k], func(id int64) bool {
+		if slices.Contains(ids, id) {
+			n++
+			return true
+		}
+		return false
+	})
+	return n, nil
+}
+
+// boardsOf lists the boards holding id.
+func (f *fakeBackend) boardsOf(id int64) []string {
+	var out []string
+	for k, ids := range f.boards {
+		if slices.Contains(ids, id) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (f *fakeBackend) RemoveModel(ctx context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, m := range f.models {
+		if m.Name == name {
+			f.models = slices.Delete(f.models, i, i+1)
+			f.removed = append(f.removed, name)
+			return nil
+		}
+	}
+	return fmt.Errorf("model %s is not installed", name)
+}
+
+func (f *fakeBackend) VerifyModel(ctx context.Context, name string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.verifyErr != nil {
+		return "", f.verifyErr
+	}
+	return name + ": 5 files, 6.9 GB: all match", nil
+}
+
+func (f *fakeBackend) CopyImage(path string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := os.Stat(path); err != nil {
+		return err
+	}
+	f.copied = append(f.copied, path)
+	return nil
+}
+
+func (f *fakeBackend) ShowInFolder(path string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.shown = append(f.shown, path)
+	return nil
 }
 
 func (f *fakeBackend) SetFavourite(ctx context.Context, id int64, on bool) error {

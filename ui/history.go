@@ -91,7 +91,7 @@ func (c *thumbCache) len() int {
 type HistoryView struct {
 	u *UI
 
-	Search     *widget.Entry
+	Search     *keyEntry
 	ModelF     *widget.Select
 	DateF      *widget.Select
 	BoardF     *widget.Select
@@ -114,6 +114,29 @@ type HistoryView struct {
 	// sweep; ClearGroup (shown while filtered) lifts that filter.
 	ShowGroup  *widget.Button
 	ClearGroup *widget.Button
+	// Open shows the selected image in the viewer (so does a double
+	// click on a cell or a click on the detail image).
+	Open *widget.Button
+	// ManageBoards opens the boards dialog (create, rename, delete).
+	ManageBoards *widget.Button
+	// DetailAddBoard puts the selected image on a board.
+	DetailAddBoard *widget.Button
+
+	// Multi-select: SelectMode makes taps toggle images in and out of
+	// the selection; the bar acts on all of them.
+	SelectMode     *widget.Check
+	SelCount       *widget.Label
+	SelAddBoard    *widget.Button
+	SelRemoveBoard *widget.Button
+	SelDelete      *widget.Button
+	SelClear       *widget.Button
+	selBar         *fyne.Container
+	selected       map[int64]bool
+
+	boards    []gallery.Board
+	wantBoard string // select this board once the list reloads
+	onBoards  func() // the boards dialog's refresh, while open
+	onLoaded  func() // called once after the first page of a reload
 
 	pages    *pageWindow
 	query    gallery.Query // the query the pages belong to
@@ -132,9 +155,10 @@ const allFilter = "All"
 var dateFilters = []string{allFilter, "Today", "Last 7 days", "Last 30 days"}
 
 func newHistoryView(u *UI) *HistoryView {
-	v := &HistoryView{u: u, thumbs: newThumbCache(400), pages: newPageWindow(historyPageSize, historyResidentPages)}
+	v := &HistoryView{u: u, thumbs: newThumbCache(400), pages: newPageWindow(historyPageSize, historyResidentPages),
+		selected: map[int64]bool{}}
 	h := u.Hints
-	v.Search = widget.NewEntry()
+	v.Search = newKeyEntry(false)
 	v.Search.SetPlaceHolder("Search prompts, captions, boards…")
 	v.Search.OnChanged = func(string) { v.reloadSoon() }
 	v.Search.OnSubmitted = func(string) { v.Reload() }
@@ -142,7 +166,11 @@ func newHistoryView(u *UI) *HistoryView {
 	v.ModelF.SetSelected(allFilter)
 	v.DateF = widget.NewSelect(dateFilters, func(string) { v.Reload() })
 	v.DateF.SetSelected(allFilter)
-	v.BoardF = widget.NewSelect([]string{allFilter}, func(string) { v.Reload() })
+	v.BoardF = widget.NewSelect([]string{allFilter}, func(string) {
+		if v.wantBoard == "" {
+			v.Reload()
+		}
+	})
 	v.BoardF.SetSelected(allFilter)
 	v.Favourites = widget.NewCheck("Favourites", func(bool) { v.Reload() })
 	v.Trash = widget.NewCheck("Trash", func(bool) { v.Reload() })
@@ -150,10 +178,47 @@ func newHistoryView(u *UI) *HistoryView {
 
 	v.Grid = widget.NewGridWrap(func() int { return v.pages.rows }, v.newCell, v.updateCell)
 	v.Grid.OnSelected = func(id widget.GridWrapItemID) {
-		if g, ok := v.item(id); ok {
-			v.selectItem(*g)
+		g, ok := v.item(id)
+		if !ok {
+			return
 		}
+		if v.SelectMode.Checked {
+			v.Toggle(g.ID)
+			v.Grid.UnselectAll()
+			return
+		}
+		v.selectItem(*g)
 	}
+	v.SelectMode = widget.NewCheck("Select several", func(on bool) {
+		if !on {
+			v.ClearSelection()
+		}
+		v.updateSelBar()
+	})
+	v.SelCount = widget.NewLabel("")
+	v.SelAddBoard = widget.NewButtonWithIcon("Add to board…", theme.ContentAddIcon(), func() {
+		u.boardMenu(v.SelAddBoard, v.AddSelectedTo, func() { u.newBoardDialog(v.AddSelectedTo) }, nil)
+	})
+	v.SelRemoveBoard = widget.NewButtonWithIcon("Remove from board…", theme.ContentRemoveIcon(), func() {
+		u.boardMenu(v.SelRemoveBoard, v.RemoveSelectedFrom, nil, nil)
+	})
+	v.SelDelete = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), v.deleteSelected)
+	v.SelClear = widget.NewButtonWithIcon("Clear", theme.CancelIcon(), v.ClearSelection)
+	v.selBar = container.NewHBox(v.SelCount, h.With(v.SelAddBoard, "Put the selected images on a board"),
+		h.With(v.SelRemoveBoard, "Take the selected images off a board"),
+		h.With(v.SelDelete, "Move the selected images to the trash (Undo brings them back)"),
+		h.With(v.SelClear, "Select none"))
+	v.selBar.Hide()
+	v.Open = widget.NewButtonWithIcon("Open", theme.ZoomFitIcon(), v.openSelected)
+	v.ManageBoards = widget.NewButtonWithIcon("Boards…", theme.ListIcon(), u.showBoardsDialog)
+	v.DetailAddBoard = widget.NewButtonWithIcon("Add to board…", theme.ContentAddIcon(), func() {
+		if v.Selected == nil {
+			return
+		}
+		id := v.Selected.ID
+		add := func(name string) { v.AddTo(name, id) }
+		u.boardMenu(v.DetailAddBoard, add, func() { u.newBoardDialog(add) }, nil)
+	})
 
 	v.DetailImage = canvas.NewImageFromImage(nil)
 	v.DetailImage.FillMode = canvas.ImageFillContain
@@ -184,20 +249,25 @@ func newHistoryView(u *UI) *HistoryView {
 		widget.NewLabel("Model"), h.With(v.ModelF, "Only this model"),
 		widget.NewLabel("Date"), h.With(v.DateF, "Only recent images"),
 		widget.NewLabel("Board"), h.With(v.BoardF, "Only this board"),
+		h.With(v.ManageBoards, "Create, rename and delete boards"),
 		h.With(v.Favourites, "Only favourites"), h.With(v.Trash, "Show deleted images (restore with Undo)"),
 		h.With(v.EmptyTrash, "Delete every image in the trash for good (asks first)"),
 		h.With(v.ClearGroup, "Show the whole library again"),
 		v.Count)
-	top := container.NewVBox(h.With(v.Search, "Full-text search over prompts, negative prompts, captions and boards"), filters)
+	top := container.NewVBox(h.With(v.Search, "Full-text search over prompts, negative prompts, captions and boards (Ctrl+F)"),
+		container.NewHScroll(filters),
+		container.NewHBox(h.With(v.SelectMode, "Tap images to select several, then act on all of them"), v.selBar))
 	actions := container.NewGridWithColumns(2,
 		h.With(v.UseSettings, "Load this image's settings into the Studio"),
 		h.With(v.CopyPrompt, "Copy the prompt to the clipboard"),
 		h.With(v.Favourite, "Mark or unmark as favourite"),
 		h.With(v.Export, "Copy the image (with its metadata) and its settings to a folder"),
 		h.With(v.Delete, "Move to the trash (can be undone)"),
-		h.With(v.ShowGroup, "Show only the images of this compare pair or sweep"), v.Undo)
+		h.With(v.ShowGroup, "Show only the images of this compare pair or sweep"),
+		h.With(v.Open, "Open the image large: zoom, pan, step with the arrow keys"),
+		h.With(v.DetailAddBoard, "Put this image on a board"), v.Undo)
 	detail := container.NewBorder(nil, actions, nil, nil,
-		container.NewVSplit(v.DetailImage, container.NewVScroll(v.Detail)))
+		container.NewVSplit(newTapArea(v.DetailImage, v.openSelected), container.NewVScroll(v.Detail)))
 	split := container.NewHSplit(v.Grid, detail)
 	split.Offset = 0.65
 	v.content = container.NewBorder(top, nil, nil, nil, split)
@@ -205,7 +275,7 @@ func newHistoryView(u *UI) *HistoryView {
 }
 
 func (v *HistoryView) setDetailEnabled(on bool) {
-	for _, b := range []*widget.Button{v.UseSettings, v.CopyPrompt, v.Favourite, v.Export, v.Delete} {
+	for _, b := range []*widget.Button{v.UseSettings, v.CopyPrompt, v.Favourite, v.Export, v.Delete, v.Open, v.DetailAddBoard} {
 		if on {
 			b.Enable()
 		} else {
@@ -274,19 +344,51 @@ func (v *HistoryView) Reload() {
 
 func (v *HistoryView) loadBoards() {
 	go func() {
-		b, err := v.u.b.Boards(v.u.ctx)
+		bs, err := v.u.b.BoardList(v.u.ctx)
 		if err != nil {
+			v.u.do(func() { v.u.setStatus("boards: " + err.Error()) })
 			return
 		}
-		v.u.do(func() {
-			names := []string{allFilter}
-			for n := range b {
-				names = append(names, n)
-			}
-			v.BoardF.SetOptions(names)
-		})
+		v.u.do(func() { v.setBoards(bs) })
 	}()
 }
+
+// setBoards fills the Board filter, keeping (or moving to) the wanted
+// selection.
+func (v *HistoryView) setBoards(bs []gallery.Board) {
+	v.boards = bs
+	names := []string{allFilter}
+	for _, b := range bs {
+		names = append(names, b.Name)
+	}
+	want := v.wantBoard
+	if want == "" {
+		want = v.BoardF.Selected
+	}
+	found := allFilter
+	for _, n := range names {
+		if strings.EqualFold(n, want) {
+			found = n
+		}
+	}
+	changed := found != v.BoardF.Selected
+	v.wantBoard = "-" // hold the filter's callback while the options change
+	v.BoardF.SetOptions(names)
+	v.BoardF.SetSelected(found)
+	v.wantBoard = ""
+	if changed {
+		v.Reload()
+	}
+	if v.onBoards != nil {
+		v.onBoards()
+	}
+}
+
+// Boards are the boards last listed.
+func (v *HistoryView) Boards() []gallery.Board { return v.boards }
+
+// SetBoardFilter shows only board (allFilter: everything).
+func (v *HistoryView) SetBoardFilter(board string) { v.BoardF.SetSelected(board) }
 
 // fetch loads page p of the current query off the UI goroutine: the first
 // load of a page discovers the next page's cursor; a later one brings back
@@ -319,6 +421,12 @@ func (v *HistoryView) fetch(p int) {
 			}
 			v.Count.SetText(fmt.Sprintf("%d%s images", v.pages.rows, more))
 			v.Grid.Refresh()
+			if p == 0 && v.onLoaded != nil {
+				fn := v.onLoaded
+				v.onLoaded = nil
+				fn()
+			}
+			v.u.Viewer.pageArrived(v)
 		})
 	}()
 }
@@ -364,11 +472,28 @@ func (v *HistoryView) newCell() fyne.CanvasObject {
 	img.ScaleMode = canvas.ImageScaleFastest
 	img.SetMinSize(fyne.NewSize(150, 150))
 	badge := widget.NewLabel("")
-	return container.NewStack(img, container.NewVBox(badge))
+	c := &historyCell{v: v, body: container.NewStack(img, container.NewVBox(badge))}
+	c.ExtendBaseWidget(c)
+	return c
 }
 
+// historyCell is one grid cell: a tap selects (or toggles, in select
+// mode), a double tap opens the viewer.
+type historyCell struct {
+	widget.BaseWidget
+	v     *HistoryView
+	body  *fyne.Container
+	index int
+}
+
+func (c *historyCell) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.body) }
+func (c *historyCell) Tapped(*fyne.PointEvent)             { c.v.Grid.Select(c.index) }
+func (c *historyCell) DoubleTapped(*fyne.PointEvent)       { c.v.OpenAt(c.index) }
+
 func (v *HistoryView) updateCell(i widget.GridWrapItemID, o fyne.CanvasObject) {
-	c := o.(*fyne.Container)
+	cell := o.(*historyCell)
+	cell.index = i
+	c := cell.body
 	img := c.Objects[0].(*canvas.Image)
 	badge := c.Objects[1].(*fyne.Container).Objects[0].(*widget.Label)
 	v.loadMoreIfNear(i)
@@ -382,6 +507,9 @@ func (v *HistoryView) updateCell(i widget.GridWrapItemID, o fyne.CanvasObject) {
 	}
 	g := *gp
 	var marks []string
+	if v.selected[g.ID] {
+		marks = append(marks, "✔ selected")
+	}
 	if g.Favourite {
 		marks = append(marks, "★")
 	}
@@ -389,6 +517,11 @@ func (v *HistoryView) updateCell(i widget.GridWrapItemID, o fyne.CanvasObject) {
 		marks = append(marks, "failed")
 	}
 	badge.SetText(strings.Join(marks, " "))
+	if v.selected[g.ID] {
+		badge.Importance = widget.HighImportance
+	} else {
+		badge.Importance = widget.MediumImportance
+	}
 	img.Resource = nil
 	if g.Image == nil {
 		img.Image = nil
@@ -414,6 +547,149 @@ func (v *HistoryView) updateCell(i widget.GridWrapItemID, o fyne.CanvasObject) {
 		v.thumbs.put(g.ID, t)
 		v.u.do(func() { v.Grid.RefreshItem(i) })
 	}()
+}
+
+// historySource lets the viewer step through the grid's rows.
+type historySource struct{ v *HistoryView }
+
+func (s historySource) Len() int                             { return s.v.pages.rows }
+func (s historySource) At(i int) (*gallery.Generation, bool) { return s.v.item(i) }
+
+// OpenAt opens grid row i in the viewer.
+func (v *HistoryView) OpenAt(i int) {
+	if i < 0 || i >= v.pages.rows {
+		return
+	}
+	v.u.Viewer.Open(historySource{v}, i)
+}
+
+// IndexOf is the grid row of generation id among the resident rows.
+func (v *HistoryView) IndexOf(id int64) (int, bool) {
+	for p, pg := range v.pages.pages {
+		for j := range pg.items {
+			if pg.items[j].ID == id {
+				return p*v.pages.size + j, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func (v *HistoryView) openSelected() {
+	if v.Selected == nil {
+		return
+	}
+	if i, ok := v.IndexOf(v.Selected.ID); ok {
+		v.OpenAt(i)
+		return
+	}
+	v.u.Viewer.OpenGeneration(*v.Selected)
+}
+
+// afterViewerChange reloads the grid after the viewer changed the
+// library, then gives it the fresh rows.
+func (v *HistoryView) afterViewerChange(fn func(viewerSource)) {
+	v.onLoaded = func() { fn(historySource{v}) }
+	v.Reload()
+}
+
+// Toggle adds id to the multi-selection or takes it out.
+func (v *HistoryView) Toggle(id int64) {
+	if v.selected[id] {
+		delete(v.selected, id)
+	} else {
+		v.selected[id] = true
+	}
+	v.updateSelBar()
+	v.Grid.Refresh()
+}
+
+// SelectedIDs is the multi-selection, in grid order.
+func (v *HistoryView) SelectedIDs() []int64 {
+	var out []int64
+	for _, g := range v.Items() {
+		if v.selected[g.ID] {
+			out = append(out, g.ID)
+		}
+	}
+	return out
+}
+
+// ClearSelection selects none.
+func (v *HistoryView) ClearSelection() {
+	clear(v.selected)
+	v.updateSelBar()
+	v.Grid.Refresh()
+}
+
+func (v *HistoryView) updateSelBar() {
+	n := len(v.selected)
+	if !v.SelectMode.Checked && n == 0 {
+		v.selBar.Hide()
+		return
+	}
+	v.SelCount.SetText(fmt.Sprintf("%d selected", n))
+	for _, b := range []*widget.Button{v.SelAddBoard, v.SelRemoveBoard, v.SelDelete, v.SelClear} {
+		setEnabled(b, n > 0)
+	}
+	v.selBar.Show()
+}
+
+// AddSelectedTo puts the multi-selection on board.
+func (v *HistoryView) AddSelectedTo(board string) {
+	ids := v.SelectedIDs()
+	v.boardOp(board, ids, true)
+}
+
+// RemoveSelectedFrom takes the multi-selection off board.
+func (v *HistoryView) RemoveSelectedFrom(board string) {
+	v.boardOp(board, v.SelectedIDs(), false)
+}
+
+// AddTo puts images on board.
+func (v *HistoryView) AddTo(board string, ids ...int64) { v.boardOp(board, ids, true) }
+
+func (v *HistoryView) boardOp(board string, ids []int64, add bool) {
+	if len(ids) == 0 {
+		return
+	}
+	var n int
+	v.u.work(func() (err error) {
+		if add {
+			n, err = v.u.b.BoardAdd(v.u.ctx, board, ids...)
+		} else {
+			n, err = v.u.b.BoardRemove(v.u.ctx, board, ids...)
+		}
+		return err
+	}, func() {
+		if add {
+			v.u.setStatus(fmt.Sprintf("Added %d image(s) to %s", n, board))
+		} else {
+			v.u.setStatus(fmt.Sprintf("Removed %d image(s) from %s", n, board))
+		}
+		v.loadBoards()
+		if v.query.Board != "" {
+			v.Reload()
+		}
+		if v.Selected != nil {
+			v.selectItem(*v.Selected)
+		}
+	})
+}
+
+func (v *HistoryView) deleteSelected() {
+	ids := v.SelectedIDs()
+	if len(ids) == 0 {
+		return
+	}
+	v.u.work(func() error { return v.u.b.Delete(v.u.ctx, ids...) }, func() {
+		v.deleted = ids
+		v.Undo.Show()
+		clear(v.selected)
+		v.updateSelBar()
+		v.u.setStatus(fmt.Sprintf("Moved %d image(s) to the trash — Undo to restore", len(ids)))
+		v.Reload()
+	})
 }
 
 func (v *HistoryView) selectItem(g gallery.Generation) {

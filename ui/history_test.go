@@ -29,7 +29,7 @@ func bigLibrary(f *fakeBackend, n int) {
 }
 
 func cellBadge(o fyne.CanvasObject) string {
-	return o.(*fyne.Container).Objects[1].(*fyne.Container).Objects[0].(*widget.Label).Text
+	return o.(*historyCell).body.Objects[1].(*fyne.Container).Objects[0].(*widget.Label).Text
 }
 
 // showRows plays the grid drawing rows [from, from+n): it updates one cell
@@ -122,7 +122,7 @@ func TestHistoryGridMemoryStaysFlat(t *testing.T) {
 	c := hv.newCell()
 	before := f.listCalls()
 	hv.updateCell(0, c)
-	if cellBadge(c) != "…" || c.(*fyne.Container).Objects[0].(*canvas.Image).Image != nil {
+	if cellBadge(c) != "…" || c.(*historyCell).body.Objects[0].(*canvas.Image).Image != nil {
 		t.Fatalf("evicted row shows %q, want the placeholder", cellBadge(c))
 	}
 	cells := []fyne.CanvasObject{c, hv.newCell(), hv.newCell()}

@@ -201,6 +201,7 @@ func (v *ModelsView) LoadCatalog() {
 			}
 			v.catalog = cs
 			v.CatalogList.Refresh()
+			v.u.Studio.Welcome.setCatalog(cs)
 		})
 	}()
 }

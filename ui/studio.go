@@ -80,7 +80,16 @@ type StudioView struct {
 	Queue            *widget.List
 	Split            *container.Split
 
-	sdxlBox, janusBox, initBox *fyne.Container
+	sdxlBox, janusBox, initBox, negBox *fyne.Container
+	// JanusSize says Janus-Pro's fixed size where SDXL has its sliders.
+	JanusSize *widget.Label
+	// LeftScroll holds the controls (it should never need scrolling at
+	// 1280×800).
+	LeftScroll *container.Scroll
+	// Welcome is the first-run panel shown instead of the result while no
+	// model is installed.
+	Welcome *Welcome
+	work    *container.Split
 
 	models      []ModelInfo
 	modelLabels map[string]ModelInfo
@@ -119,7 +128,7 @@ func newStudioView(u *UI) *StudioView {
 	v.Recent.PlaceHolder = "Recent prompts"
 
 	v.Model = widget.NewSelect(nil, func(string) { v.modelChanged() })
-	v.Model.PlaceHolder = "No model installed"
+	v.Model.PlaceHolder = "No model yet: get one on the right"
 
 	names := []string{}
 	for _, a := range SDXLAspects {
@@ -149,8 +158,8 @@ func newStudioView(u *UI) *StudioView {
 			}
 		}
 	}
-	v.Steps, sl = newSlider(1, 100, 1, 30, func(f float64) string { return fmt.Sprintf("%d steps", int(f)) })
-	v.Guidance, gl = newSlider(0, 20, 0.5, 5, func(f float64) string { return fmt.Sprintf("CFG %.1f", f) })
+	v.Steps, sl = newSlider(1, 100, 1, 30, func(f float64) string { return fmt.Sprintf("%d", int(f)) })
+	v.Guidance, gl = newSlider(0, 20, 0.5, 5, func(f float64) string { return fmt.Sprintf("%.1f", f) })
 	v.Scheduler = widget.NewSelect(app.Schedulers(), nil)
 	v.Scheduler.SetSelected("euler_a")
 
@@ -172,17 +181,17 @@ func newStudioView(u *UI) *StudioView {
 		u.setStatus("Seed copied")
 	})
 
-	v.Refiner = widget.NewCheck("Refiner", func(bool) { v.refreshVisibility() })
-	v.SwitchAt, swl = newSlider(0.5, 1, 0.05, 0.8, func(f float64) string { return fmt.Sprintf("hand-off at %.0f%%", f*100) })
+	v.Refiner = widget.NewCheck("Use", func(bool) { v.refreshVisibility() })
+	v.SwitchAt, swl = newSlider(0.5, 1, 0.05, 0.8, func(f float64) string { return fmt.Sprintf("%.0f %%", f*100) })
 
-	v.CFG, cl = newSlider(1, 10, 0.5, 5, func(f float64) string { return fmt.Sprintf("CFG weight %.1f", f) })
-	v.Temperature, tl = newSlider(0.1, 1.5, 0.05, 1, func(f float64) string { return fmt.Sprintf("temperature %.2f", f) })
-	v.Images, il = newSlider(1, 8, 1, 1, func(f float64) string { return fmt.Sprintf("%d image(s)", int(f)) })
+	v.CFG, cl = newSlider(1, 10, 0.5, 5, func(f float64) string { return fmt.Sprintf("%.1f", f) })
+	v.Temperature, tl = newSlider(0.1, 1.5, 0.05, 1, func(f float64) string { return fmt.Sprintf("%.2f", f) })
+	v.Images, il = newSlider(1, 8, 1, 1, func(f float64) string { return fmt.Sprintf("%d", int(f)) })
 
 	v.InitImage = widget.NewLabel("")
 	v.InitImage.Truncation = fyne.TextTruncateEllipsis
 	v.ClearInit = widget.NewButtonWithIcon("", theme.CancelIcon(), func() { v.SetInitImage("") })
-	v.Strength, stl = newSlider(0.05, 1, 0.05, 0.6, func(f float64) string { return fmt.Sprintf("strength %.2f", f) })
+	v.Strength, stl = newSlider(0.05, 1, 0.05, 0.6, func(f float64) string { return fmt.Sprintf("%.2f", f) })
 
 	dl := []string{}
 	for _, d := range devices {
@@ -207,58 +216,59 @@ func newStudioView(u *UI) *StudioView {
 
 	v.Queue = widget.NewList(func() int { return len(v.jobs) }, v.newQueueRow, v.updateQueueRow)
 
-	row := func(objs ...fyne.CanvasObject) *fyne.Container {
-		return container.NewGridWithColumns(len(objs), objs...)
+	f := func(label string, control fyne.CanvasObject, value fyne.CanvasObject) fyne.CanvasObject {
+		return field(label, control, value)
 	}
+	v.JanusSize = widget.NewLabel("384 × 384 px (fixed for Janus-Pro)")
 	v.sdxlBox = container.NewVBox(
-		widget.NewLabelWithStyle("Size", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		h.With(v.Aspect, "SDXL's native aspect presets (about one megapixel)"),
-		row(h.With(v.Width, "Width in pixels (multiples of 64)"), wl),
-		row(h.With(v.Height, "Height in pixels (multiples of 64)"), hl),
-		widget.NewLabelWithStyle("Sampling", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		row(h.With(v.Steps, "Denoising steps: more is slower and usually finer"), sl),
-		row(h.With(v.Scheduler, "Sampler (scheduler)"), h.With(v.Guidance, "Guidance (CFG): how closely to follow the prompt")),
-		gl,
-		row(h.With(v.Refiner, "Hand the last steps to the SDXL refiner (if installed)"), h.With(v.SwitchAt, "Fraction of steps the base model runs before the refiner")),
-		swl,
+		f("Size", h.With(v.Aspect, "SDXL's native aspect presets (about one megapixel)"), nil),
+		f("Width", h.With(v.Width, "Width in pixels (multiples of 64)"), wl),
+		f("Height", h.With(v.Height, "Height in pixels (multiples of 64)"), hl),
+		f("Steps", h.With(v.Steps, "Denoising steps: more is slower and usually finer"), sl),
+		f("Sampler", h.With(v.Scheduler, "Sampler (scheduler)"), nil),
+		f("CFG scale", h.With(v.Guidance, "Guidance (CFG): how closely to follow the prompt"), gl),
+		f("Refiner", container.NewBorder(nil, nil, h.With(v.Refiner, "Hand the last steps to the SDXL refiner (if installed)"), nil,
+			h.With(v.SwitchAt, "Share of the steps the base model runs before the refiner takes over")), swl),
 	)
 	v.initBox = container.NewVBox(
-		widget.NewLabelWithStyle("Init image (image to image)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewBorder(nil, nil, nil, h.With(v.ClearInit, "Stop using the init image"), v.InitImage),
-		row(h.With(v.Strength, "How much to change the init image (1 = ignore it)"), stl),
+		f("Init image", v.InitImage, h.With(v.ClearInit, "Stop using the init image")),
+		f("Strength", h.With(v.Strength, "How much to change the init image (1 = ignore it)"), stl),
 	)
 	v.janusBox = container.NewVBox(
-		widget.NewLabelWithStyle("Janus-Pro", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		row(h.With(v.CFG, "Classifier-free guidance weight"), cl),
-		row(h.With(v.Temperature, "Sampling temperature for image tokens"), tl),
-		row(h.With(v.Images, "Images per prompt"), il),
+		f("Size", v.JanusSize, nil),
+		f("CFG weight", h.With(v.CFG, "Classifier-free guidance weight"), cl),
+		f("Temperature", h.With(v.Temperature, "Sampling temperature for image tokens"), tl),
+		f("Images", h.With(v.Images, "Images per prompt, generated in parallel"), il),
 	)
+	v.negBox = container.NewVBox(f("Negative", h.With(v.Negative, "The negative prompt: what to keep out (SDXL)"), nil))
 	left := container.NewVBox(
+		container.NewBorder(nil, nil, boldLabel("Prompt"), nil, h.With(v.Recent, "Prompts used recently (from the history)")),
 		h.With(v.Prompt, "The prompt. Ctrl+Enter generates, Esc cancels"),
-		h.With(v.Recent, "Prompts used recently (from the history)"),
-		h.With(v.Negative, "The negative prompt (SDXL)"),
-		widget.NewLabelWithStyle("Model", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		h.With(v.Model, "Which installed model runs the job"),
-		container.NewBorder(nil, nil, widget.NewLabel("Seed"),
+		v.negBox,
+		f("Model", h.With(v.Model, "Which installed model runs the job"), nil),
+		v.sdxlBox, v.initBox, v.janusBox,
+		f("Seed", h.With(v.Seed, "Seed (-1 = random)"),
 			container.NewHBox(h.With(v.SeedLock, "Keep this seed for the next runs (otherwise a new random seed each run)"),
 				h.With(v.RandomSeed, "Pick a new random seed and lock it"),
-				h.With(v.CopySeed, "Copy the seed")),
-			h.With(v.Seed, "Seed (-1 = random)")),
-		v.sdxlBox, v.initBox, v.janusBox,
-		container.NewBorder(nil, nil, widget.NewLabel("Device"), nil, h.With(v.Device, "Where to run: Auto picks the GPU when it works")),
+				h.With(v.CopySeed, "Copy the seed"))),
+		f("Device", h.With(v.Device, "Where to run: Auto picks the GPU when it works"), nil),
 	)
 	buttons := container.NewGridWithColumns(2,
 		h.With(v.Generate, "Queue a generation (Ctrl+Enter)"),
 		h.With(v.Cancel, "Stop the running generation (Esc)"))
-	leftPane := container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(left))
+	v.LeftScroll = container.NewVScroll(left)
+	leftPane := container.NewBorder(nil, buttons, nil, nil, v.LeftScroll)
 
+	v.Welcome = newWelcome(u)
 	result := container.NewBorder(nil, container.NewVBox(v.Progress, v.ProgressText), nil, nil,
-		container.NewVSplit(v.Image, container.NewVScroll(v.Info)))
+		container.NewVSplit(newTapArea(v.Image, v.OpenResult), container.NewVScroll(v.Info)))
 	queue := container.NewBorder(widget.NewLabelWithStyle("Queue", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, v.Queue)
-	right := container.NewVSplit(result, queue)
-	right.Offset = 0.72
+	v.work = container.NewVSplit(result, queue)
+	v.work.Offset = 0.72
+	right := container.NewStack(v.work, v.Welcome.content)
 	v.Split = container.NewHSplit(leftPane, right)
 	v.Split.Offset = 0.36
+	v.syncAspect()
 	v.content = v.Split
 	v.refreshVisibility()
 	return v
@@ -318,6 +328,19 @@ func (v *StudioView) refiner() (ModelInfo, bool) {
 
 func (v *StudioView) modelChanged() { v.refreshVisibility() }
 
+// selectKind picks the first model of kind unless one is picked already.
+func (v *StudioView) selectKind(kind string) {
+	if m, ok := v.selectedModel(); ok && m.Kind == kind {
+		return
+	}
+	for _, l := range v.Model.Options {
+		if v.modelLabels[l].Kind == kind {
+			v.Model.SetSelected(l)
+			return
+		}
+	}
+}
+
 func (v *StudioView) refreshVisibility() {
 	m, _ := v.selectedModel()
 	janus := m.Kind == KindJanus
@@ -331,7 +354,11 @@ func (v *StudioView) refreshVisibility() {
 	show(v.sdxlBox, !janus)
 	show(v.janusBox, janus)
 	show(v.initBox, !janus && v.initPath != "")
-	show(v.Negative, true)
+	show(v.negBox, !janus)
+	if v.Welcome != nil {
+		show(v.Welcome.content, len(v.modelLabels) == 0)
+		show(v.work, len(v.modelLabels) > 0)
+	}
 	if _, ok := v.refiner(); ok && !janus {
 		v.Refiner.Enable()
 	} else {
@@ -566,6 +593,19 @@ func (v *StudioView) onEvent(e Event) {
 	v.refreshJobs()
 }
 
+// OpenResult opens the last result in the viewer (stepping through the
+// history from it when the grid holds it).
+func (v *StudioView) OpenResult() {
+	if v.Last == nil {
+		return
+	}
+	if i, ok := v.u.History.IndexOf(v.Last.ID); ok {
+		v.u.History.OpenAt(i)
+		return
+	}
+	v.u.Viewer.OpenGeneration(*v.Last)
+}
+
 func (v *StudioView) showImage(img image.Image) {
 	v.Image.Image = img
 	v.Image.File = ""
@@ -710,6 +750,9 @@ func describe(g gallery.Generation) string {
 	}
 	if g.Status != gallery.StatusOK && g.Status != "" {
 		fmt.Fprintf(&b, "Status: %s %s\n", g.Status, g.Error)
+	}
+	if len(g.Boards) > 0 {
+		fmt.Fprintf(&b, "Boards: %s\n", strings.Join(g.Boards, ", "))
 	}
 	if len(g.Captions) > 0 {
 		fmt.Fprintf(&b, "Caption: %s\n", g.Captions[0].Answer)

@@ -54,11 +54,17 @@ type UI struct {
 	History  *HistoryView
 	Models   *ModelsView
 	Settings *SettingsView
+	// Viewer shows one image large (from the History, Studio or Compare).
+	Viewer *Viewer
 
 	Banner     *fyne.Container
 	BannerText *widget.Label
 	CopyDiag   *widget.Button
-	Status     *widget.Label
+	// CPUChip is the calm "CPU mode — why?" notice in the status bar;
+	// DismissChip hides it for good.
+	CPUChip, DismissChip *widget.Button
+	chip                 *fyne.Container
+	Status               *widget.Label
 	// LastError is the last error shown (also in a dialog).
 	LastError string
 
@@ -88,6 +94,7 @@ func New(b Backend, w fyne.Window, o Options) *UI {
 	u.History = newHistoryView(u)
 	u.Models = newModelsView(u)
 	u.Settings = newSettingsView(u)
+	u.Viewer = newViewer(u)
 	u.Tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Studio", theme.MediaPlayIcon(), u.Studio.content),
 		container.NewTabItemWithIcon("Compare", theme.ViewRestoreIcon(), u.Compare.content),
@@ -105,19 +112,19 @@ func New(b Backend, w fyne.Window, o Options) *UI {
 		u.Hints.With(u.CopyDiag, "Copy the full hardware and runtime report (diptych doctor) to the clipboard"), u.BannerText))
 	u.Banner.Hide()
 
-	bottom := container.NewVBox(widget.NewSeparator(), container.NewGridWithColumns(2, u.Status, u.Hints.Label))
+	bottom := container.NewVBox(widget.NewSeparator(),
+		container.NewBorder(nil, nil, nil, u.newHardwareChip(), container.NewGridWithColumns(2, u.Status, u.Hints.Label)))
 	u.content = container.NewBorder(u.Banner, bottom, nil, nil, u.Tabs)
 
 	if w != nil {
 		w.SetContent(u.content)
 		w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.HandleDrop(uris) })
 		w.SetCloseIntercept(u.RequestClose)
-		w.Canvas().AddShortcut(GenerateShortcut, func(fyne.Shortcut) { u.Studio.generate() })
-		w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
-			if k.Name == fyne.KeyEscape {
-				u.Studio.cancel()
-			}
-		})
+		u.installShortcuts(w.Canvas())
+		w.Canvas().SetOnTypedKey(u.TypedKey)
+	}
+	for _, e := range []*keyEntry{u.Studio.Prompt, u.Studio.Negative, u.Compare.Prompt, u.Compare.Negative, u.History.Search} {
+		e.onShortcut = u.Shortcut
 	}
 	u.unsub = b.Subscribe(func(e Event) { u.do(func() { u.handle(e) }) })
 	u.restorePrefs()
@@ -172,18 +179,23 @@ func (u *UI) LoadModels() {
 	}()
 }
 
-// SetDiagnosis shows or hides the CPU banner.
+// SetDiagnosis shows the CPU chip when generations run on the CPU (unless
+// dismissed), and the orange banner only for a real failure.
 func (u *UI) SetDiagnosis(d Diagnosis) {
 	u.diag = d
-	if !d.OnCPU {
+	dismissed := u.opts.Prefs != nil && u.opts.Prefs.BoolWithFallback(PrefCPUNoticeDismissed, false)
+	if d.OnCPU && d.Failure == "" && !dismissed {
+		u.chip.Show()
+	} else {
+		u.chip.Hide()
+	}
+	u.Studio.Welcome.setMachine(d, nil)
+	u.loadMachine(u.ctx, d)
+	if d.Failure == "" {
 		u.Banner.Hide()
 		return
 	}
-	reason := d.Reason
-	if reason == "" {
-		reason = "no usable GPU was found"
-	}
-	u.BannerText.SetText("Running on the CPU because " + reason + ". Generations will be slow.")
+	u.BannerText.SetText(d.Failure)
 	u.Banner.Show()
 }
 

@@ -646,22 +646,53 @@ func TestJanusOptionsAndRefiner(t *testing.T) {
 	}
 }
 
-func TestCPUBannerAndDiagnostics(t *testing.T) {
+func TestCPUChipBannerAndDiagnostics(t *testing.T) {
 	f := newFake(t)
-	f.diag = Diagnosis{OnCPU: true, Reason: "cuDNN is missing (libcudnn.so.9 not found)", Report: "System: linux amd64\nCUDA: not usable"}
+	f.diag = Diagnosis{OnCPU: true, Reason: "cuDNN is missing (libcudnn.so.9 not found)", Report: "System: linux amd64\nCUDA: not usable",
+		Verdicts: []Verdict{{Model: "Janus-Pro-1B", Runs: "cpu", Text: "will run on the CPU (16 cores, 31 GB RAM)"}}}
 	h := newHarness(t, f)
-	h.waitFor(t, "banner", func() bool { return h.u.Banner.Visible() })
-	if !strings.Contains(h.u.BannerText.Text, "Running on the CPU because cuDNN is missing") {
-		t.Fatalf("banner %q", h.u.BannerText.Text)
+	// Running on the CPU is information: a calm chip, not the orange banner.
+	h.waitFor(t, "chip", func() bool { return h.u.ChipVisible() })
+	if h.u.Banner.Visible() {
+		t.Fatal("orange banner for a CPU-only machine")
+	}
+	if h.u.CPUChip.Text != "CPU mode — why?" {
+		t.Errorf("chip %q", h.u.CPUChip.Text)
+	}
+	why := h.u.DiagnosticsText()
+	for _, want := range []string{"run on the CPU because cuDNN is missing", "Janus-Pro-1B: will run on the CPU (16 cores"} {
+		if !strings.Contains(why, want) {
+			t.Errorf("diagnostics lack %q:\n%s", want, why)
+		}
 	}
 	test.Tap(h.u.CopyDiag)
 	if got := h.app.Clipboard().Content(); got != f.diag.Report {
 		t.Fatalf("clipboard %q", got)
 	}
+	// Dismissed stays dismissed (it is remembered).
+	test.Tap(h.u.DismissChip)
+	if h.u.ChipVisible() || !h.app.Preferences().Bool(PrefCPUNoticeDismissed) {
+		t.Fatal("dismiss did not hide the chip for good")
+	}
+	h.u.SetDiagnosis(f.diag)
+	if h.u.ChipVisible() {
+		t.Fatal("chip back after dismissing")
+	}
+
+	// A real failure gets the banner.
+	fail := newFake(t)
+	fail.diag = Diagnosis{OnCPU: true, Failure: "The ONNX Runtime library was not found, so nothing can be generated: libonnxruntime.so: no such file"}
+	h3 := newHarness(t, fail)
+	h3.waitFor(t, "banner", func() bool { return h3.u.Banner.Visible() })
+	if !strings.Contains(h3.u.BannerText.Text, "ONNX Runtime library was not found") {
+		t.Fatalf("banner %q", h3.u.BannerText.Text)
+	}
+
 	h2 := newHarness(t, newFake(t))
 	time.Sleep(50 * time.Millisecond)
-	if h2.u.Banner.Visible() {
-		t.Fatal("banner shown on a GPU machine")
+	h2.pump()
+	if h2.u.Banner.Visible() || h2.u.ChipVisible() {
+		t.Fatal("banner or chip shown on a GPU machine")
 	}
 }
 

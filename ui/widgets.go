@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 )
@@ -81,6 +82,9 @@ type keyEntry struct {
 	widget.Entry
 	onGenerate func()
 	onCancel   func()
+	// onShortcut gets the app's shortcuts (Ctrl+1..5, Ctrl+F), which a
+	// focused entry would swallow otherwise.
+	onShortcut func(fyne.Shortcut) bool
 }
 
 func newKeyEntry(multiLine bool) *keyEntry {
@@ -96,6 +100,9 @@ func newKeyEntry(multiLine bool) *keyEntry {
 func (e *keyEntry) TypedShortcut(s fyne.Shortcut) {
 	if isGenerateShortcut(s) && e.onGenerate != nil {
 		e.onGenerate()
+		return
+	}
+	if _, custom := s.(*desktop.CustomShortcut); custom && !isGenerateShortcut(s) && e.onShortcut != nil && e.onShortcut(s) {
 		return
 	}
 	e.Entry.TypedShortcut(s)
@@ -162,4 +169,65 @@ func shorten(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// tapArea makes any object clickable (an image that opens the viewer).
+type tapArea struct {
+	widget.BaseWidget
+	child fyne.CanvasObject
+	fn    func()
+}
+
+func newTapArea(child fyne.CanvasObject, fn func()) *tapArea {
+	t := &tapArea{child: child, fn: fn}
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+func (t *tapArea) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(t.child) }
+
+func (t *tapArea) Tapped(*fyne.PointEvent) {
+	if t.fn != nil {
+		t.fn()
+	}
+}
+
+// Cursor is the pointing hand: the area opens something.
+func (t *tapArea) Cursor() desktop.Cursor { return desktop.PointerCursor }
+
+// fieldLabelWidth is the width of the label column of the control rows.
+const fieldLabelWidth = 92
+
+// field is one labelled control row: the label in a fixed column, the
+// control, and (if set) its value or buttons on the right.
+func field(label string, control, value fyne.CanvasObject) fyne.CanvasObject {
+	l := widget.NewLabel(label)
+	l.Truncation = fyne.TextTruncateEllipsis
+	if vl, ok := value.(*widget.Label); ok {
+		vl.Alignment = fyne.TextAlignTrailing
+		value = container.New(fixedWidth(64), vl)
+	}
+	return container.NewBorder(nil, nil, container.New(fixedWidth(fieldLabelWidth), l), value, control)
+}
+
+func boldLabel(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// fixedWidth lays out its objects stacked at a fixed width.
+type fixedWidth float32
+
+func (w fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var h float32
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(float32(w), h)
+}
+
+func (w fixedWidth) Layout(objs []fyne.CanvasObject, s fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(s)
+	}
 }

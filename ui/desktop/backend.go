@@ -13,6 +13,7 @@ import (
 
 	"diptych/app"
 	"diptych/app/local"
+	"diptych/engine/format"
 	"diptych/engine/models"
 	"diptych/gallery"
 	"diptych/ui"
@@ -193,10 +194,22 @@ func (b *Backend) Catalog(ctx context.Context) ([]ui.CatalogModel, error) {
 	var out []ui.CatalogModel
 	for _, e := range b.catalog() {
 		m := ui.CatalogModel{Name: e.Name, Title: e.Title, Kind: string(e.Kind), Params: e.Params, License: e.License,
-			Hardware: e.Hardware, Notes: e.Notes, Downloadable: e.Source == models.SourceHub, Installed: installed[e.Name]}
+			LicenseURL: e.LicenseURL, Hardware: e.Hardware, Notes: e.Notes, Downloadable: e.Source == models.SourceHub,
+			Installed: installed[e.Name]}
 		if m.Downloadable {
 			if files, err := e.NeededFiles(""); err == nil {
 				m.Size = models.DownloadSize(files)
+			}
+			if len(e.Variants) > 0 {
+				for _, c := range models.JanusCombos() {
+					files, err := e.NeededFiles(c.Name)
+					if err != nil {
+						continue
+					}
+					size := models.DownloadSize(files)
+					m.Variants = append(m.Variants, ui.CatalogVariant{Name: c.Name, Note: c.Description, Size: size,
+						MemoryMB: variantMemoryMB(size)})
+				}
 			}
 		}
 		if e.Source == models.SourceLocal {
@@ -212,6 +225,10 @@ func (b *Backend) Catalog(ctx context.Context) ([]ui.CatalogModel, error) {
 func (b *Backend) Download(ctx context.Context, name string, progress func(ui.DownloadProgress)) error {
 	var entry *models.CatalogEntry
 	var names []string
+	variant := ""
+	if i := strings.IndexByte(name, ':'); i > 0 {
+		name, variant = name[:i], name[i+1:]
+	}
 	for _, e := range b.catalog() {
 		names = append(names, e.Name)
 		if e.Name == name {
@@ -232,8 +249,37 @@ func (b *Backend) Download(ctx context.Context, name string, progress func(ui.Do
 				Speed: p.Speed, ETA: p.ETA, Message: p.Message})
 		}
 	}
-	_, err := b.models.Pull(ctx, hub, d, models.PullRequest{Entry: entry})
+	_, err := b.models.Pull(ctx, hub, d, models.PullRequest{Entry: entry, Variant: variant})
 	return err
+}
+
+// variantMemoryMB is a rough memory need for running weights of size
+// bytes: the weights once more in working buffers, plus activations and the
+// KV cache (about 1 GB at 384×384).
+func variantMemoryMB(size int64) int64 { return size*3/2>>20 + 1024 }
+
+// RemoveModel unregisters a model; a downloaded one's files are deleted.
+func (b *Backend) RemoveModel(ctx context.Context, name string) error {
+	_, err := b.models.Remove(name, false)
+	return err
+}
+
+// VerifyModel re-hashes an installed model against its manifest.
+func (b *Backend) VerifyModel(ctx context.Context, name string) (string, error) {
+	rep, err := b.models.Verify(ctx, name, nil)
+	if err != nil {
+		return "", err
+	}
+	if !rep.OK() {
+		var bad []string
+		bad = append(bad, rep.Missing...)
+		for _, m := range rep.Mismatch {
+			bad = append(bad, m.Error())
+		}
+		bad = append(bad, rep.Resized...)
+		return "", fmt.Errorf("%s: %d of %d files do not match its manifest: %s", name, len(bad), rep.Checked, strings.Join(bad, "; "))
+	}
+	return fmt.Sprintf("%s: %d files, %s: all match", name, rep.Checked, format.Bytes(rep.Bytes)), nil
 }
 
 func (b *Backend) Settings() ui.Settings {
@@ -276,6 +322,10 @@ func (b *Backend) Diagnose(ctx context.Context) ui.Diagnosis {
 	}
 	if r.Runtime.Error != "" {
 		d.Reason = "the ONNX Runtime library was not found (" + r.Runtime.Error + ")"
+		d.Failure = "The ONNX Runtime library was not found, so nothing can be generated: " + r.Runtime.Error
+	}
+	for _, v := range r.Verdicts {
+		d.Verdicts = append(d.Verdicts, ui.Verdict{Model: v.Model, Runs: v.Runs, Text: v.Text})
 	}
 	if b.owned && s.ORTLib != b.engineORTLib {
 		d.Restart = fmt.Sprintf("the runtime library setting (%q) takes effect when Diptych restarts; until then it uses %q",
