@@ -18,6 +18,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"diptych/app"
+	"diptych/engine/format"
 	"diptych/gallery"
 )
 
@@ -54,6 +55,10 @@ type CompareView struct {
 	SendToRefine     *widget.Button
 	SavePair         *widget.Button
 	Overlay          *canvas.Image
+	// Verdict says which side was faster and lighter; Chart shows it.
+	Verdict    *widget.Label
+	Chart      *VerdictChart
+	verdictBox *fyne.Container
 
 	Sides   [2]*compareSide // shown left, right
 	groupID int64
@@ -62,9 +67,10 @@ type CompareView struct {
 	swapped bool
 	models  map[string]ModelInfo
 
-	pair    *fyne.Container
-	overlay *fyne.Container
-	content fyne.CanvasObject
+	pair                    *fyne.Container
+	titles, images, details *fyne.Container
+	overlay                 *fyne.Container
+	content                 fyne.CanvasObject
 }
 
 const (
@@ -117,13 +123,21 @@ func newCompareView(u *UI) *CompareView {
 	v.SendToRefine.Disable()
 	v.SavePair.Disable()
 
-	side := func(s *compareSide) fyne.CanvasObject {
-		return container.NewBorder(s.Title,
-			container.NewVBox(s.Status, s.Info, container.NewGridWithColumns(2, s.Knob, s.KnobLabel),
-				h.With(s.Rerun, "Run this side again with the setting above (same seed, same pair)")),
-			nil, nil, s.Image)
+	// Titles, images and details sit in three rows shared by both sides,
+	// so the two images always get the same displayed size.
+	bottom := func(s *compareSide) fyne.CanvasObject {
+		return container.NewVBox(s.Status, s.Info, field(map[bool]string{true: "Steps", false: "Temperature"}[s == v.Sides[0]], s.Knob, s.KnobLabel),
+			h.With(s.Rerun, "Run this side again with the setting above (same seed, same pair)"))
 	}
-	v.pair = container.NewGridWithColumns(2, side(v.Sides[0]), side(v.Sides[1]))
+	v.titles = container.NewGridWithColumns(2, v.Sides[0].Title, v.Sides[1].Title)
+	v.images = container.NewGridWithColumns(2, v.Sides[0].Image, v.Sides[1].Image)
+	v.details = container.NewGridWithColumns(2, bottom(v.Sides[0]), bottom(v.Sides[1]))
+	v.pair = container.NewBorder(v.titles, v.details, nil, nil, v.images)
+	v.Verdict = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.Verdict.Wrapping = fyne.TextWrapWord
+	v.Chart = newVerdictChart()
+	v.verdictBox = container.NewVBox(widget.NewSeparator(), v.Verdict, v.Chart.content)
+	v.verdictBox.Hide()
 	v.overlay = container.NewBorder(nil, h.With(v.Reveal, "Drag to reveal the right image over the left"), nil, nil, v.Overlay)
 	v.overlay.Hide()
 
@@ -141,7 +155,7 @@ func newCompareView(u *UI) *CompareView {
 			h.With(v.SavePair, "Export both images and their settings to a folder")),
 	)
 	v.Mode.SetSelected(modeSideBySide)
-	v.content = container.NewBorder(form, nil, nil, nil, container.NewStack(v.pair, v.overlay))
+	v.content = container.NewBorder(form, v.verdictBox, nil, nil, container.NewStack(v.pair, v.overlay))
 	return v
 }
 
@@ -309,6 +323,7 @@ func (v *CompareView) onCompareEvent(e Event) {
 			}
 		}
 		v.updateButtons()
+		v.updateVerdict()
 	}
 }
 
@@ -328,6 +343,7 @@ func (v *CompareView) showSide(s *compareSide, g gallery.Generation) {
 		s.Status.SetText("Failed: " + g.Error)
 		s.Info.SetText("")
 		v.updateButtons()
+		v.updateVerdict()
 		return
 	}
 	s.Status.SetText("Done")
@@ -349,28 +365,37 @@ func (v *CompareView) showSide(s *compareSide, g gallery.Generation) {
 		}()
 	}
 	v.updateButtons()
+	v.updateVerdict()
 }
 
 func sideInfo(g gallery.Generation) string {
-	total := ""
-	for _, t := range g.Timings {
-		if t.Stage == "total" {
-			total = t.Duration.String()
-		}
-	}
-	if total == "" {
-		var sum int64
-		for _, t := range g.Timings {
-			sum += int64(t.Duration)
-		}
-		total = fmt.Sprintf("%.2fs", float64(sum)/1e9)
-	}
 	dev := g.Device
 	if g.ExecutionProvider != "" {
 		dev += " (" + g.ExecutionProvider + ")"
 	}
-	return fmt.Sprintf("%s · seed %d · %d×%d\nTime %s · peak memory %d MB\nDevice %s", g.Model, g.Seed, g.Width, g.Height,
-		total, g.PeakMemoryBytes>>20, dev)
+	mem := "—"
+	if g.PeakMemoryBytes > 0 {
+		mem = format.Bytes(g.PeakMemoryBytes)
+	}
+	return fmt.Sprintf("%s · seed %d · %d×%d\nTime %s · peak memory %s\nDevice %s", g.Model, g.Seed, g.Width, g.Height,
+		format.Duration(totalTime(g)), mem, dev)
+}
+
+// VerdictText is the verdict line under the pair ("" until both ran).
+func (v *CompareView) VerdictText() string { return v.Verdict.Text }
+
+// updateVerdict writes the verdict and the chart once both sides are done.
+func (v *CompareView) updateVerdict() {
+	a, b := v.Sides[0].gen, v.Sides[1].gen
+	if a == nil || b == nil {
+		v.Verdict.SetText("")
+		v.Chart.Clear()
+		v.verdictBox.Hide()
+		return
+	}
+	v.Verdict.SetText(CompareVerdict(*a, *b))
+	v.Chart.Set(*a, *b)
+	v.verdictBox.Show()
 }
 
 func (v *CompareView) updateButtons() {
@@ -412,11 +437,13 @@ func (v *CompareView) rerun(s *compareSide) {
 func (v *CompareView) swap() {
 	v.Sides[0], v.Sides[1] = v.Sides[1], v.Sides[0]
 	v.swapped = !v.swapped
-	// Move the widgets too: rebuild the pair grid in the new order.
-	a, b := v.pair.Objects[0], v.pair.Objects[1]
-	v.pair.Objects[0], v.pair.Objects[1] = b, a
-	v.pair.Refresh()
+	// Move the widgets too: each row of the pair in the new order.
+	for _, row := range []*fyne.Container{v.titles, v.images, v.details} {
+		row.Objects[0], row.Objects[1] = row.Objects[1], row.Objects[0]
+		row.Refresh()
+	}
 	v.composite()
+	v.updateVerdict()
 }
 
 func (v *CompareView) layoutMode() {

@@ -39,7 +39,19 @@ func (r rect) intersect(o rect) rect {
 // widgets the views nest (splits, tabs, scrolls, clips, hint and tap
 // wrappers, forms); lists and grids are checked as wholes.
 func ClippedControls(root fyne.CanvasObject, win fyne.Size, abs func(fyne.CanvasObject) fyne.Position) []Clipped {
+	out, _ := walkControls(root, win, abs)
+	return out
+}
+
+// CountControls counts the labelled controls ClippedControls looks at.
+func CountControls(root fyne.CanvasObject) int {
+	_, n := walkControls(root, fyne.NewSize(1e6, 1e6), func(fyne.CanvasObject) fyne.Position { return fyne.Position{} })
+	return n
+}
+
+func walkControls(root fyne.CanvasObject, win fyne.Size, abs func(fyne.CanvasObject) fyne.Position) ([]Clipped, int) {
 	var out []Clipped
+	n := 0
 	const slack = 1 // rounding
 	var walk func(o fyne.CanvasObject, clip rect)
 	walk = func(o fyne.CanvasObject, clip rect) {
@@ -47,6 +59,7 @@ func ClippedControls(root fyne.CanvasObject, win fyne.Size, abs func(fyne.Canvas
 			return
 		}
 		check := func(what string) {
+			n++
 			p, s := abs(o), o.Size()
 			if s.Width <= 0 || s.Height <= 0 {
 				return
@@ -99,6 +112,7 @@ func ClippedControls(root fyne.CanvasObject, win fyne.Size, abs func(fyne.Canvas
 				return
 			}
 			if x.Wrapping != fyne.TextWrapOff {
+				n++
 				// Long wrapped text scrolls by design: its start must show.
 				p := abs(o)
 				if p.Y < clip.y0-slack || p.Y > clip.y1 || p.X < clip.x0-slack || p.X > clip.x1 {
@@ -112,5 +126,5 @@ func ClippedControls(root fyne.CanvasObject, win fyne.Size, abs func(fyne.Canvas
 		}
 	}
 	walk(root, rect{0, 0, win.Width, win.Height})
-	return out
+	return out, n
 }

@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"diptych/engine/format"
 )
 
 // ModelsView lists the installed models and the catalog of downloadable
@@ -34,7 +36,11 @@ type ModelsView struct {
 	// succeed (cancelled, or the error naming what failed).
 	DownloadStatus *widget.Label
 
-	models      []ModelInfo
+	models   []ModelInfo
+	expanded map[string]bool   // cards showing their details
+	variant  map[string]string // picked dtype combination per catalog name
+	// LastVerify is the last Verify's answer.
+	LastVerify  string
 	catalog     []CatalogModel
 	downloading string // catalog name being downloaded ("" when none)
 	dlCancel    context.CancelFunc
@@ -46,20 +52,9 @@ type ModelsView struct {
 }
 
 func newModelsView(u *UI) *ModelsView {
-	v := &ModelsView{u: u}
+	v := &ModelsView{u: u, expanded: map[string]bool{}, variant: map[string]string{}}
 	h := u.Hints
-	v.List = widget.NewList(func() int { return len(v.models) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Wrapping = fyne.TextWrapWord
-			return l
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i < len(v.models) {
-				o.(*widget.Label).SetText(modelLine(v.models[i]))
-				v.List.SetItemHeight(i, o.MinSize().Height)
-			}
-		})
+	v.List = widget.NewList(func() int { return len(v.models) }, v.newInstalledCard, v.updateInstalledCard)
 	v.Refresh = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), func() { u.LoadModels() })
 	v.Import = widget.NewButtonWithIcon("Import a folder…", theme.FolderOpenIcon(), v.importFolder)
 	v.InstallDemo = widget.NewButtonWithIcon("Install the demo models", theme.DownloadIcon(), v.installDemo)
@@ -70,7 +65,7 @@ func newModelsView(u *UI) *ModelsView {
 		h.With(v.Download, "Reload the list of models that can be downloaded"),
 		h.With(v.InstallDemo, "Tiny random models that produce NOISE, to try the whole flow offline"))
 	v.Empty = v.emptyState()
-	v.CatalogList = widget.NewList(func() int { return len(v.catalog) }, v.newCatalogRow, v.updateCatalogRow)
+	v.CatalogList = widget.NewList(func() int { return len(v.catalog) }, v.newCatalogCard, v.updateCatalogCard)
 	v.DownloadBar = widget.NewProgressBar()
 	v.DownloadText = widget.NewLabel("")
 	v.DownloadText.Truncation = fyne.TextTruncateEllipsis
@@ -84,7 +79,7 @@ func newModelsView(u *UI) *ModelsView {
 	v.dlBox.Hide()
 	catalog := container.NewBorder(
 		container.NewVBox(widget.NewLabelWithStyle("Download", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-			v.dlBox, v.DownloadStatus),
+			v.DownloadStatus),
 		nil, nil, nil, v.CatalogList)
 	installed := container.NewBorder(
 		widget.NewLabelWithStyle("Installed", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, v.List)
@@ -212,100 +207,11 @@ func (v *ModelsView) CatalogModels() []CatalogModel { return v.catalog }
 // Downloading is the catalog name being downloaded ("" when none).
 func (v *ModelsView) Downloading() string { return v.downloading }
 
-func (v *ModelsView) newCatalogRow() fyne.CanvasObject {
-	l := widget.NewLabel("")
-	l.Wrapping = fyne.TextWrapWord
-	b := widget.NewButtonWithIcon("Download", theme.DownloadIcon(), nil)
-	return container.NewBorder(nil, nil, nil, container.NewCenter(b), l)
-}
-
-func (v *ModelsView) updateCatalogRow(i widget.ListItemID, o fyne.CanvasObject) {
-	if i >= len(v.catalog) {
-		return
-	}
-	m := v.catalog[i]
-	c := o.(*fyne.Container)
-	var l *widget.Label
-	var b *widget.Button
-	for _, ch := range c.Objects {
-		switch x := ch.(type) {
-		case *widget.Label:
-			l = x
-		case *fyne.Container:
-			b = x.Objects[0].(*widget.Button)
-		}
-	}
-	l.SetText(catalogLine(m))
-	name := m.Name
-	b.OnTapped = func() { v.StartDownload(name) }
-	switch {
-	case m.Installed:
-		b.SetText("Installed")
-		b.Disable()
-	case !m.Downloadable:
-		b.SetText("Needs an export")
-		b.Disable()
-	case v.downloading == name:
-		b.SetText("Downloading…")
-		b.Disable()
-	default:
-		b.SetText("Download")
-		if v.downloading != "" {
-			b.Disable() // one download at a time
-		} else {
-			b.Enable()
-		}
-	}
-	v.CatalogList.SetItemHeight(i, o.MinSize().Height)
-}
-
-// catalogLine describes a catalog entry: name, kind, size, licence and
-// hardware.
-func catalogLine(m CatalogModel) string {
-	kind := map[string]string{KindSDXLBase: "SDXL base", KindSDXLRefiner: "SDXL refiner", KindJanus: "Janus-Pro"}[m.Kind]
-	if kind == "" {
-		kind = m.Kind
-	}
-	if m.Params != "" {
-		kind += " " + m.Params
-	}
-	size := "size unknown"
-	if m.Size > 0 {
-		size = "about " + formatBytes(m.Size)
-	}
-	title := m.Name
-	if m.Title != "" {
-		title = m.Title + " (" + m.Name + ")"
-	}
-	line := fmt.Sprintf("%s — %s, %s\nLicence: %s · Needs: %s", title, kind, size, orDash(m.License), orDash(m.Hardware))
-	if !m.Downloadable {
-		line += "\nNo ONNX download: 'diptych models pull " + m.Name + "' makes one with an export script"
-	}
-	if m.Notes != "" {
-		line += "\n" + m.Notes
-	}
-	return line
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "—"
 	}
 	return s
-}
-
-// formatBytes writes n in decimal units ("6.9 GB"), as the Hub shows sizes.
-func formatBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	f, i := float64(n), 0
-	for f >= unit && i < 4 {
-		f /= unit
-		i++
-	}
-	return fmt.Sprintf("%.1f %cB", f, " kMGT"[i])
 }
 
 // StartDownload downloads a catalog model off the UI goroutine, showing its
@@ -342,6 +248,7 @@ func (v *ModelsView) showProgress(name string, p DownloadProgress) {
 		v.DownloadBar.SetValue(float64(p.Done) / float64(p.Total))
 	}
 	v.DownloadText.SetText(downloadText(name, p))
+	v.CatalogList.Refresh() // the card shows it
 }
 
 // downloadText is "Downloading janus-pro-1b: 1.2 GB of 4.0 GB · 25.0 MB/s ·
@@ -351,9 +258,9 @@ func downloadText(name string, p DownloadProgress) string {
 	if verb == "" {
 		verb = "Downloading"
 	}
-	parts := []string{fmt.Sprintf("%s %s: %s of %s", verb, name, formatBytes(p.Done), formatBytes(p.Total))}
+	parts := []string{fmt.Sprintf("%s %s: %s of %s", verb, name, format.Bytes(p.Done), format.Bytes(p.Total))}
 	if p.Speed > 0 {
-		parts = append(parts, formatBytes(int64(p.Speed))+"/s")
+		parts = append(parts, format.Bytes(int64(p.Speed))+"/s")
 	}
 	if p.ETA > 0 {
 		parts = append(parts, "ETA "+clock(p.ETA))
@@ -372,6 +279,7 @@ func (v *ModelsView) cancelDownload() {
 		v.CancelDownload.Disable()
 		v.DownloadText.SetText("Cancelling the download of " + v.downloading + "…")
 		v.dlCancel()
+		v.CatalogList.Refresh()
 	}
 }
 

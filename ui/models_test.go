@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
@@ -22,22 +21,13 @@ var testCatalog = []CatalogModel{
 		Hardware: "GPU with 8 GB", Notes: "made from the PyTorch weights with tools/export_sdxl.py"},
 }
 
-// catalogRow renders catalog row i as the list would and returns its label
-// and button.
-func catalogRow(m *ModelsView, i int) (*widget.Label, *widget.Button) {
+// catalogRow renders catalog card i as the list would and returns it and
+// its action button.
+func catalogRow(m *ModelsView, i int) (*modelCard, *widget.Button) {
 	o := m.CatalogList.CreateItem()
 	m.CatalogList.UpdateItem(i, o)
-	var l *widget.Label
-	var b *widget.Button
-	for _, ch := range o.(*fyne.Container).Objects {
-		switch x := ch.(type) {
-		case *widget.Label:
-			l = x
-		case *fyne.Container:
-			b = x.Objects[0].(*widget.Button)
-		}
-	}
-	return l, b
+	c := o.(*modelCard)
+	return c, c.Action
 }
 
 // gatedDownload reports 1.5 of 6 GB and waits for gate (or cancellation),
@@ -64,16 +54,16 @@ func TestModelDownloadShowsProgressAndAddsTheModel(t *testing.T) {
 	m := h.u.Models
 	h.waitFor(t, "catalog", func() bool { return len(m.CatalogModels()) == 3 })
 
-	l, b := catalogRow(m, 0)
-	if !strings.Contains(l.Text, "Stable Diffusion XL base 1.0 (sdxl-base) — SDXL base, about 6.9 GB") ||
-		!strings.Contains(l.Text, "Licence: CreativeML Open RAIL++-M · Needs: GPU with 8 GB") {
-		t.Fatalf("row 0: %q", l.Text)
+	c, b := catalogRow(m, 0)
+	if c.Title.Text != "Stable Diffusion XL base 1.0 (sdxl-base)" || !strings.HasPrefix(c.Summary.Text, "SDXL base · about 6.9 GB") ||
+		!strings.Contains(c.Details.Text, "Licence: CreativeML Open RAIL++-M\nNeeds: GPU with 8 GB") || c.Details.Visible() {
+		t.Fatalf("card 0: %q / %q / %q (details shown %v)", c.Title.Text, c.Summary.Text, c.Details.Text, c.Details.Visible())
 	}
 	if b.Text != "Installed" || !b.Disabled() {
 		t.Fatalf("installed model offers %q (disabled %v)", b.Text, b.Disabled())
 	}
-	if l, b := catalogRow(m, 2); b.Text != "Needs an export" || !b.Disabled() || !strings.Contains(l.Text, "diptych models pull sdxl-refiner-export") {
-		t.Fatalf("export-only row: %q / %q", l.Text, b.Text)
+	if c, b := catalogRow(m, 2); b.Text != "Needs an export" || !b.Disabled() || !strings.Contains(c.Details.Text, "diptych models pull sdxl-refiner-export") {
+		t.Fatalf("export-only row: %q / %q", c.Details.Text, b.Text)
 	}
 	_, b = catalogRow(m, 1)
 	if b.Disabled() || b.Text != "Download" {
@@ -87,8 +77,13 @@ func TestModelDownloadShowsProgressAndAddsTheModel(t *testing.T) {
 	if m.DownloadBar.Value != 0.25 || !m.dlBox.Visible() {
 		t.Fatalf("bar %v visible %v", m.DownloadBar.Value, m.dlBox.Visible())
 	}
-	if _, b := catalogRow(m, 1); b.Text != "Downloading…" || !b.Disabled() {
-		t.Fatalf("row during download: %q", b.Text)
+	// The progress shows in the model's own card.
+	if c, b := catalogRow(m, 1); b.Text != "Downloading…" || !b.Disabled() || !c.progress.Visible() || c.Bar.Value != 0.25 ||
+		!strings.Contains(c.BarText.Text, "1.5 GB of 6.0 GB") {
+		t.Fatalf("card during download: %q progress %v %v %q", b.Text, c.progress.Visible(), c.Bar.Value, c.BarText.Text)
+	}
+	if c, _ := catalogRow(m, 0); c.progress.Visible() {
+		t.Fatal("progress shown in another card")
 	}
 	close(gate)
 	h.waitFor(t, "model installed", func() bool { return m.List.Length() == 4 && m.Downloading() == "" })
@@ -157,10 +152,66 @@ func TestEmptyStateOpensTheCatalog(t *testing.T) {
 	h.waitFor(t, "catalog shown", func() bool { return !m.Empty.Visible() && m.listBox.Visible() && len(m.CatalogModels()) == 3 })
 }
 
-func TestFormatBytes(t *testing.T) {
-	for n, want := range map[int64]string{999: "999 B", 1000: "1.0 kB", 6_900_000_000: "6.9 GB", 25_000_000: "25.0 MB"} {
-		if got := formatBytes(n); got != want {
-			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
-		}
+func TestJanusDtypePickerRemoveAndVerify(t *testing.T) {
+	f := newFake(t)
+	f.catalog = []CatalogModel{{Name: "janus-pro-1b", Title: "Janus-Pro 1B", Kind: KindJanus, Params: "1B", Size: 2_300_000_000,
+		Downloadable: true, LicenseURL: "https://github.com/deepseek-ai/Janus/blob/main/LICENSE-MODEL",
+		Variants: []CatalogVariant{
+			{Name: "fp32", Note: "least risky", Size: 2_300_000_000, MemoryMB: 4300},
+			{Name: "fp16", Note: "WebGPU demo", Size: 1_600_000_000, MemoryMB: 3300},
+			{Name: "q4f16", Note: "smallest", Size: 900_000_000, MemoryMB: 2300}}}}
+	f.diag = Diagnosis{OnCPU: true, Verdicts: []Verdict{{Model: "Janus-Pro-1B", Runs: "cpu", Text: "will run on the CPU"}}}
+	var asked []string
+	f.download = func(ctx context.Context, name string, p func(DownloadProgress)) error {
+		asked = append(asked, name)
+		return nil
+	}
+	f.models = f.models[:2] // SDXL only
+	h := newHarness(t, f)
+	m := h.u.Models
+	h.waitFor(t, "catalog", func() bool { return len(m.CatalogModels()) == 1 })
+	h.waitFor(t, "diagnosis", func() bool { return len(h.u.diag.Verdicts) == 1 })
+	c, _ := catalogRow(m, 0)
+	if !c.Variant.Visible() || len(c.Variant.Options) != 3 || c.Variant.Options[1] != "fp16 · 1.6 GB · ~3.5 GB memory" {
+		t.Fatalf("dtype picker %v %q", c.Variant.Visible(), c.Variant.Options)
+	}
+	if !strings.Contains(c.Summary.Text, "runs here on the CPU") || !c.License.Visible() {
+		t.Errorf("summary %q licence link %v", c.Summary.Text, c.License.Visible())
+	}
+	if !strings.Contains(c.Details.Text, "q4f16: smallest (900.0 MB download, ~2.4 GB memory)") {
+		t.Errorf("details %q", c.Details.Text)
+	}
+	test.Tap(c.More)
+	if c, _ := catalogRow(m, 0); !c.Details.Visible() || c.More.Text != "Less" {
+		t.Error("More did not show the details")
+	}
+	c.Variant.SetSelectedIndex(1) // fp16
+	test.Tap(c.Action)
+	h.waitFor(t, "downloaded", func() bool { return m.Downloading() == "" && len(asked) == 1 })
+	if asked[0] != "janus-pro-1b:fp16" {
+		t.Fatalf("downloaded %q, want janus-pro-1b:fp16", asked[0])
+	}
+
+	// Verify and Remove on an installed card.
+	o := m.List.CreateItem()
+	m.List.UpdateItem(0, o)
+	ic := o.(*modelCard)
+	if ic.Title.Text != "sdxl-base" || !strings.HasPrefix(ic.Summary.Text, "SDXL base · 7.2 GB") || !ic.Verify.Visible() || !ic.Remove.Visible() {
+		t.Fatalf("installed card %q %q", ic.Title.Text, ic.Summary.Text)
+	}
+	test.Tap(ic.Verify)
+	h.waitFor(t, "verified", func() bool { return strings.Contains(m.LastVerify, "all match") })
+	h.u.opts.NoDialogs = true
+	f.verifyErr = errors.New("unet/model.onnx: checksum mismatch")
+	m.VerifyModel("sdxl-base")
+	h.waitFor(t, "verify error", func() bool {
+		return strings.Contains(h.u.LastError, "verify sdxl-base: unet/model.onnx: checksum mismatch")
+	})
+	m.RemoveModel("sdxl-base")
+	h.waitFor(t, "removed", func() bool {
+		return !slices.ContainsFunc(m.models, func(x ModelInfo) bool { return x.Name == "sdxl-base" })
+	})
+	if f.removed[0] != "sdxl-base" {
+		t.Errorf("removed %v", f.removed)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -20,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"diptych/app"
+	"diptych/engine/format"
 	"diptych/gallery"
 )
 
@@ -327,6 +327,9 @@ func (v *StudioView) refiner() (ModelInfo, bool) {
 }
 
 func (v *StudioView) modelChanged() { v.refreshVisibility() }
+
+// SelectKind picks the first model of kind (KindSDXLBase, KindJanus).
+func (v *StudioView) SelectKind(kind string) { v.selectKind(kind) }
 
 // selectKind picks the first model of kind unless one is picked already.
 func (v *StudioView) selectKind(kind string) {
@@ -739,14 +742,14 @@ func describe(g gallery.Generation) string {
 	}
 	fmt.Fprintf(&b, "Device: %s\n", dev)
 	if g.PeakMemoryBytes > 0 {
-		fmt.Fprintf(&b, "Peak memory: %d MB\n", g.PeakMemoryBytes>>20)
+		fmt.Fprintf(&b, "Peak memory: %s\n", format.Bytes(g.PeakMemoryBytes))
 	}
 	if len(g.Timings) > 0 {
-		b.WriteString("Timings:")
+		var parts []string
 		for _, t := range g.Timings {
-			fmt.Fprintf(&b, " %s %s;", t.Stage, t.Duration.Round(time.Millisecond))
+			parts = append(parts, t.Stage+" "+format.Duration(t.Duration))
 		}
-		b.WriteString("\n")
+		fmt.Fprintf(&b, "Timings: %s\n", strings.Join(parts, " · "))
 	}
 	if g.Status != gallery.StatusOK && g.Status != "" {
 		fmt.Fprintf(&b, "Status: %s %s\n", g.Status, g.Error)

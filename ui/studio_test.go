@@ -4,10 +4,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"diptych/gallery"
 )
 
 func TestStudioFirstRunLeadsToModels(t *testing.T) {
@@ -164,5 +167,33 @@ func TestNothingClippedHeadless(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestCompareVerdictInWords(t *testing.T) {
+	gen := func(engine string, total time.Duration, mem int64) gallery.Generation {
+		return gallery.Generation{Engine: engine, PeakMemoryBytes: mem,
+			Timings: []gallery.StageTiming{{Stage: "encode", Duration: total / 4}, {Stage: "total", Duration: total}}}
+	}
+	sd := gen(EngineSDXL, 21400*time.Millisecond, 9_300_000_000)
+	jn := gen(EngineJanus, 5100*time.Millisecond, 7_200_000_000)
+	if got, want := CompareVerdict(sd, jn), "Janus-Pro was 4.2× faster (5.10 s vs 21.4 s) and used 2.1 GB less memory"; got != want {
+		t.Errorf("verdict %q\nwant    %q", got, want)
+	}
+	slowBig := gen(EngineJanus, 72*time.Second, 12_000_000_000)
+	if got, want := CompareVerdict(sd, slowBig), "SDXL was 3.4× faster (21.4 s vs 1 min 12 s) and used 2.7 GB less memory"; got != want {
+		t.Errorf("verdict %q, want %q", got, want)
+	}
+	fastBig := gen(EngineJanus, 273*time.Millisecond, 12_000_000_000)
+	if got := CompareVerdict(sd, fastBig); !strings.Contains(got, "(273 ms vs 21.4 s) but used 2.7 GB more memory") {
+		t.Errorf("verdict %q", got)
+	}
+	if CompareVerdict(gallery.Generation{}, jn) != "" {
+		t.Error("a verdict without a time")
+	}
+	c := newVerdictChart()
+	c.Set(sd, jn)
+	if len(c.Rows) != 4 || c.Rows[0].Frac != 1 || c.Rows[1].Value != "5.10 s" || c.Rows[1].Frac > 0.25 {
+		t.Errorf("chart %+v", c.Rows)
 	}
 }

@@ -133,7 +133,7 @@ func TestGenerateShowsProgressAndResult(t *testing.T) {
 		t.Fatalf("progress %v %q", s.Progress.Value, s.ProgressText.Text)
 	}
 	info := s.Info.Text
-	for _, want := range []string{"a red fox in snow", "Seed: 1001", "Steps: 4 · dpmpp_2m", "Device: cpu (CPU)", "denoise 1.2s", "Peak memory: 512 MB"} {
+	for _, want := range []string{"a red fox in snow", "Seed: 1001", "Steps: 4 · dpmpp_2m", "Device: cpu (CPU)", "Timings: denoise 1.20 s", "Peak memory: 536.9 MB"} {
 		if !strings.Contains(info, want) {
 			t.Errorf("result info lacks %q:\n%s", want, info)
 		}
@@ -510,12 +510,24 @@ func TestCompareSideBySide(t *testing.T) {
 		t.Fatalf("requests %+v", rs)
 	}
 	for i, s := range c.Sides {
-		if !strings.Contains(s.Info.Text, "peak memory 512 MB") || !strings.Contains(s.Info.Text, "Device cpu") || !strings.Contains(s.Info.Text, "seed 777") {
+		if !strings.Contains(s.Info.Text, "Time 1.20 s · peak memory 536.9 MB") || !strings.Contains(s.Info.Text, "Device cpu") || !strings.Contains(s.Info.Text, "seed 777") {
 			t.Fatalf("side %d info %q", i, s.Info.Text)
 		}
 	}
 	if c.SavePair.Disabled() || c.SendToRefine.Disabled() {
 		t.Fatal("pair actions disabled after both sides finished")
+	}
+	// The verdict under the pair, and both images the same displayed size.
+	if v := c.VerdictText(); v != "SDXL and Janus-Pro took about as long (1.20 s vs 1.20 s) and used about the same memory (536.9 MB)" {
+		t.Errorf("verdict %q", v)
+	}
+	if len(c.Chart.Rows) != 4 || !c.verdictBox.Visible() {
+		t.Errorf("chart rows %+v", c.Chart.Rows)
+	}
+	h.u.Tabs.SelectIndex(1)
+	h.w.Resize(fyne.NewSize(1280, 800))
+	if a, b := c.Sides[0].Image.Size(), c.Sides[1].Image.Size(); a != b || a.Width < 100 {
+		t.Errorf("image cells %v and %v differ", a, b)
 	}
 	left := c.Sides[0]
 	test.Tap(c.Swap)

@@ -121,6 +121,9 @@ func newViewer(u *UI) *Viewer {
 	return v
 }
 
+// Content is the viewer's view tree (shown in an overlay).
+func (v *Viewer) Content() fyne.CanvasObject { return v.content }
+
 // Visible reports whether the viewer is open.
 func (v *Viewer) Visible() bool { return v.shown }
 

@@ -125,7 +125,7 @@ func (b *Backend) UnloadModels() (int, int64) {
 	return 0, 0
 }
 
-// The job methods pass the Studio's own types through: ui uses app/api's.
+// The job methods pass the Studio's own types through (package app's).
 
 func (b *Backend) Submit(r ui.Request) ui.JobID { return b.studio.Submit(r) }
 

@@ -8,7 +8,6 @@ package desktop
 import (
 	"context"
 	"image/color"
-	"os"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
@@ -71,6 +70,9 @@ func Run(ctx context.Context, o Options) error {
 	w.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Run",
 		&fyne.MenuItem{Label: "Generate", Shortcut: ui.GenerateShortcut, Action: func() { u.Studio.Generate.OnTapped() }},
 		&fyne.MenuItem{Label: "Cancel", Action: func() { u.Studio.Cancel.OnTapped() }},
+	), fyne.NewMenu("Help",
+		&fyne.MenuItem{Label: "Keyboard shortcuts", Action: u.ShowShortcuts},
+		&fyne.MenuItem{Label: "Hardware and diagnostics", Action: u.ShowDiagnostics},
 	)))
 	w.Resize(ui.WindowSize(a.Preferences()))
 	u.Start()
@@ -83,8 +85,8 @@ func Run(ctx context.Context, o Options) error {
 	for _, msg := range warnings {
 		dialog.ShowInformation("Diptych", msg, w)
 	}
-	if hook := os.Getenv(TestHookEnv); hook != "" {
-		go runTestHook(hook, u, b, w)
+	if testHook != nil {
+		testHook(u, b, w)
 	}
 	w.ShowAndRun()
 	return nil

@@ -9,16 +9,58 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
 
-// TestRealWindow builds the app, starts it under the X display in DISPLAY
-// (make test runs tools/with_xvfb.sh) against a temporary config, data
-// folder and library, lets the test hook install the demo models and run
-// one generation through the window, then takes a screenshot of the screen
-// into artifacts/ and checks that it is not blank. Without DISPLAY, or
-// without ImageMagick's import, it skips.
+// The hook's variables (testhook.go, guitest builds only).
+const (
+	hookEnv  = "DIPTYCH_GUI_TEST_HOOK"
+	shotsEnv = "DIPTYCH_GUI_SHOTS"
+)
+
+// The views the hook screenshots, in order.
+var wantShots = []string{"studio-empty", "studio-image", "compare", "history", "viewer", "models", "settings", "studio-janus"}
+
+// TestReleaseBuildHasNoTestHook: the GUI test driver is compiled only with
+// the guitest tag, so release binaries neither carry it nor read its
+// environment variables.
+func TestReleaseBuildHasNoTestHook(t *testing.T) {
+	files := func(tags string) []string {
+		out, err := exec.Command("go", "list", "-tags", tags, "-f", "{{join .GoFiles \" \"}}", ".").CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list: %v\n%s", err, out)
+		}
+		return strings.Fields(string(out))
+	}
+	if f := files("sqlite_fts5 migrated_fynedo"); slices.Contains(f, "testhook.go") || !slices.Contains(f, "desktop.go") {
+		t.Errorf("default build files %v: testhook.go must be left out", f)
+	}
+	if f := files("sqlite_fts5 migrated_fynedo guitest"); !slices.Contains(f, "testhook.go") {
+		t.Errorf("guitest build files %v lack testhook.go", f)
+	}
+	src, err := os.ReadFile("desktop.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(src), hookEnv) {
+		t.Error("desktop.go names the hook's variable itself")
+	}
+}
+
+// TestRealWindow builds the app with the guitest hook, starts it under the
+// X display in DISPLAY (make test runs tools/with_xvfb.sh) against a
+// temporary config, data folder and library. The hook screenshots the
+// first-run Studio, installs the demo models, runs one generation through
+// the window, then opens every view at 1280×800 (Studio with the image,
+// Compare with a pair and its verdict, History with 50 rows, the viewer,
+// Models, Settings, the Studio with Janus picked), writing each to
+// docs/screenshots/ (DIPTYCH_SCREENSHOTS overrides) and checking that no
+// labelled control is clipped by the window or its scroll area. A screen
+// shot with import also goes to artifacts/. Without DISPLAY, or without
+// ImageMagick's import, it skips.
 func TestRealWindow(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" {
 		t.Skip("DISPLAY is not set (run under make test, which starts Xvfb)")
@@ -42,12 +84,16 @@ func TestRealWindow(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "diptych")
-	build := exec.Command("go", "build", "-tags", "sqlite_fts5 migrated_fynedo", "-o", bin, ".")
+	build := exec.Command("go", "build", "-tags", "sqlite_fts5 migrated_fynedo guitest", "-o", bin, ".")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	status := filepath.Join(tmp, "status.json")
+	shots := os.Getenv("DIPTYCH_SCREENSHOTS")
+	if shots == "" {
+		shots = filepath.Join(root, "docs", "screenshots")
+	}
 	cmd := exec.Command(bin, "--ort-lib", ortLib)
 	cmd.Dir = tmp
 	cmd.Env = append(os.Environ(),
@@ -56,7 +102,7 @@ func TestRealWindow(t *testing.T) {
 		"HOME="+filepath.Join(tmp, "home"),
 		"DIPTYCH_DEMO_SOURCE="+root,
 		"LANG=en_US.UTF-8",
-		TestHookEnv+"="+status)
+		hookEnv+"="+status, shotsEnv+"="+shots)
 	logf, _ := os.Create(filepath.Join(tmp, "app.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -69,7 +115,7 @@ func TestRealWindow(t *testing.T) {
 		<-exited
 	}()
 	var st HookStatus
-	deadline := time.Now().Add(6 * time.Minute)
+	deadline := time.Now().Add(9 * time.Minute)
 	for {
 		if b, err := os.ReadFile(status); err == nil && json.Unmarshal(b, &st) == nil {
 			break
@@ -110,6 +156,43 @@ func TestRealWindow(t *testing.T) {
 		t.Fatalf("screenshot %s looks blank: %d distinct colours", shot, n)
 	}
 	t.Logf("screenshot %s (%v), generation %d from %s", shot, img.Bounds().Size(), st.GenerationID, st.Model)
+
+	var names []string
+	for _, s := range st.Shots {
+		names = append(names, s.Name)
+		if s.Width != 1280 || s.Height != 800 {
+			t.Errorf("%s: %d×%d, want 1280×800", s.Name, s.Width, s.Height)
+		}
+		if s.Checked < 10 {
+			t.Errorf("%s: only %d labelled controls checked", s.Name, s.Checked)
+		}
+		for _, c := range s.Clipped {
+			t.Errorf("%s: clipped: %s", s.Name, c)
+		}
+		fi, err := os.Stat(s.Path)
+		if err != nil {
+			t.Errorf("%s: %v", s.Name, err)
+			continue
+		}
+		if fi.Size() > 600<<10 {
+			t.Errorf("%s: %d KB, keep screenshots small", s.Path, fi.Size()>>10)
+		}
+		f, err := os.Open(s.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, _, err := image.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Errorf("decode %s: %v", s.Path, err)
+		} else if n := distinctColours(im, 64); n < 16 {
+			t.Errorf("%s looks blank: %d colours", s.Path, n)
+		}
+		t.Logf("%s: %s, %d KB, %d controls, none clipped", s.Name, s.Path, fi.Size()>>10, s.Checked)
+	}
+	if !slices.Equal(names, wantShots) {
+		t.Errorf("screenshots %v, want %v", names, wantShots)
+	}
 }
 
 // distinctColours counts the colours (up to limit) in a grid of samples.
