@@ -109,14 +109,14 @@ func newCompareView(u *UI) *CompareView {
 		s := &compareSide{Title: widget.NewLabelWithStyle(name, fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
 			Image: canvas.NewImageFromImage(nil), Info: widget.NewLabel(""), Status: widget.NewLabel("")}
 		s.Image.FillMode = canvas.ImageFillContain
-		s.Image.SetMinSize(fyne.NewSize(256, 256))
+		s.Image.SetMinSize(fyne.NewSize(128, 128))
 		s.Info.Wrapping = fyne.TextWrapWord
 		s.Rerun = widget.NewButtonWithIcon("Re-run this side", theme.MediaReplayIcon(), func() { v.rerun(s) })
 		s.Rerun.Disable()
 		if i == 0 {
-			s.Knob, s.KnobLabel = newSlider(1, 100, 1, 30, func(f float64) string { return fmt.Sprintf("%d steps", int(f)) })
+			s.Knob, s.KnobLabel = newSlider(1, 100, 1, 30, func(f float64) string { return fmt.Sprintf("%d", int(f)) })
 		} else {
-			s.Knob, s.KnobLabel = newSlider(0.1, 1.5, 0.05, 1, func(f float64) string { return fmt.Sprintf("temperature %.2f", f) })
+			s.Knob, s.KnobLabel = newSlider(0.1, 1.5, 0.05, 1, func(f float64) string { return fmt.Sprintf("%.2f", f) })
 		}
 		v.Sides[i] = s
 	}
@@ -126,8 +126,8 @@ func newCompareView(u *UI) *CompareView {
 	// Titles, images and details sit in three rows shared by both sides,
 	// so the two images always get the same displayed size.
 	bottom := func(s *compareSide) fyne.CanvasObject {
-		return container.NewVBox(s.Status, s.Info, field(map[bool]string{true: "Steps", false: "Temperature"}[s == v.Sides[0]], s.Knob, s.KnobLabel),
-			h.With(s.Rerun, "Run this side again with the setting above (same seed, same pair)"))
+		return container.NewVBox(s.Status, s.Info, field(map[bool]string{true: "Steps", false: "Temperature"}[s == v.Sides[0]], s.Knob,
+			container.NewHBox(s.KnobLabel, h.With(s.Rerun, "Run this side again with this setting (same seed, same pair)"))))
 	}
 	v.titles = container.NewGridWithColumns(2, v.Sides[0].Title, v.Sides[1].Title)
 	v.images = container.NewGridWithColumns(2, v.Sides[0].Image, v.Sides[1].Image)

@@ -36,7 +36,8 @@ type Welcome struct {
 	// the time per image seen here when the history has runs.
 	Machine *widget.Label
 
-	content fyne.CanvasObject
+	janus, sdxl string // the catalog names the buttons download
+	content     fyne.CanvasObject
 }
 
 func newWelcome(u *UI) *Welcome {
@@ -47,9 +48,9 @@ func newWelcome(u *UI) *Welcome {
 	intro := widget.NewLabel("Diptych makes images with Stable Diffusion XL and Janus-Pro on this computer, offline. " +
 		"To start, get a model:")
 	intro.Wrapping = fyne.TextWrapWord
-	w.DownloadJanus = widget.NewButtonWithIcon("Download Janus-Pro-1B", theme.DownloadIcon(), func() { w.download(catalogJanus) })
+	w.DownloadJanus = widget.NewButtonWithIcon("Download Janus-Pro-1B", theme.DownloadIcon(), func() { w.download(w.janus) })
 	w.DownloadJanus.Importance = widget.HighImportance
-	w.DownloadSDXL = widget.NewButtonWithIcon("Download SDXL base", theme.DownloadIcon(), func() { w.download(catalogSDXL) })
+	w.DownloadSDXL = widget.NewButtonWithIcon("Download SDXL base", theme.DownloadIcon(), func() { w.download(w.sdxl) })
 	w.Import = widget.NewButtonWithIcon("Import a model folder…", theme.FolderOpenIcon(), func() { u.Models.importFolder() })
 	w.Demo = widget.NewButtonWithIcon("Try the demo models (tiny; they make noise)", theme.ComputerIcon(), func() { u.Models.installDemo() })
 	w.Machine = widget.NewLabel("Checking what this machine can run…")
@@ -69,6 +70,9 @@ func newWelcome(u *UI) *Welcome {
 }
 
 func (w *Welcome) download(name string) {
+	if name == "" {
+		name = map[bool]string{true: catalogJanus, false: catalogSDXL}[w.janus == "" && w.sdxl == ""]
+	}
 	w.u.SelectTab(3)
 	w.u.Models.StartDownload(name)
 }
@@ -78,11 +82,11 @@ func (w *Welcome) setCatalog(cs []CatalogModel) {
 	for _, c := range cs {
 		var b *widget.Button
 		var title string
-		switch c.Name {
-		case catalogJanus:
-			b, title = w.DownloadJanus, "Download Janus-Pro-1B"
-		case catalogSDXL:
-			b, title = w.DownloadSDXL, "Download SDXL base"
+		switch {
+		case c.Kind == KindJanus && c.Params == "1B" && c.Downloadable && w.janus == "":
+			b, title, w.janus = w.DownloadJanus, "Download Janus-Pro-1B", c.Name
+		case c.Kind == KindSDXLBase && c.Downloadable && w.sdxl == "":
+			b, title, w.sdxl = w.DownloadSDXL, "Download SDXL base", c.Name
 		default:
 			continue
 		}

@@ -61,7 +61,7 @@ func newModelCard(catalog bool) *modelCard {
 	if catalog {
 		c.Verify.Hide()
 		c.Remove.Hide()
-		actions = container.NewHBox(c.Variant, c.Action, c.More)
+		actions = container.NewHBox(container.New(fixedWidth(270), c.Variant), c.Action, c.More)
 	} else {
 		c.Variant.Hide()
 		c.Action.Hide()
@@ -237,10 +237,12 @@ func (v *ModelsView) updateCatalogCard(i widget.ListItemID, o fyne.CanvasObject)
 			}
 		}
 		c.Variant.Show()
+		c.Variant.Refresh()
 		setEnabled2(c.Variant, !m.Installed && v.downloading == "")
 	} else {
 		c.Variant.Hide()
 	}
+	c.Variant.Hidden = len(m.Variants) == 0
 	c.Details.SetText(strings.Join(details, "\n"))
 	c.setDetails(v.expanded["catalog/"+name])
 	c.More.OnTapped = func() { v.toggle("catalog/"+name, v.CatalogList) }

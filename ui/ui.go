@@ -330,6 +330,9 @@ func (u *UI) HandleDrop(uris []fyne.URI) {
 	}
 }
 
+// MaxDropPixels is the largest dropped image read (64 megapixels).
+const MaxDropPixels = 64_000_000
+
 // readDropped reads a dropped file: the settings in its PNG metadata, or
 // just whether it decodes as an image.
 func readDropped(path string) (Request, bool, error) {
@@ -342,8 +345,13 @@ func readDropped(path string) (Request, bool, error) {
 	if err != nil {
 		return Request{}, false, fmt.Errorf("dropped file %s cannot be read: %w", path, err)
 	}
-	if _, _, err := image.DecodeConfig(bytes.NewReader(b)); err != nil {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
 		return Request{}, false, fmt.Errorf("dropped file %s is not a readable image (PNG or JPEG expected): %w", path, err)
+	}
+	if mp := int64(cfg.Width) * int64(cfg.Height); mp > MaxDropPixels {
+		return Request{}, false, fmt.Errorf("dropped image %s is too large: %d×%d is %.0f megapixels, at most %d are read",
+			path, cfg.Width, cfg.Height, float64(mp)/1e6, MaxDropPixels/1_000_000)
 	}
 	if _, _, err := image.Decode(bytes.NewReader(b)); err != nil {
 		return Request{}, false, fmt.Errorf("dropped image %s is damaged: %w", path, err)

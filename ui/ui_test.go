@@ -3,7 +3,9 @@ package ui
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -397,6 +399,33 @@ func TestDroppedFiles(t *testing.T) {
 	h.u.LastError = ""
 	h.u.HandleDrop([]fyne.URI{storage.NewFileURI(filepath.Join(dir, "gone.png"))})
 	h.waitFor(t, "error for a missing file", func() bool { return strings.Contains(h.u.LastError, "gone.png") })
+
+	// A header claiming 10000×10000 (100 MP) is refused before decoding,
+	// and a truncated PNG is reported as damaged; the Studio keeps its state.
+	huge := filepath.Join(dir, "huge.png")
+	var hdr bytes.Buffer
+	png.Encode(&hdr, image.NewGray(image.Rect(0, 0, 1, 1)))
+	hb := hdr.Bytes()
+	hb[16], hb[17], hb[18], hb[19] = 0, 0, 0x27, 0x10 // width 10000
+	hb[20], hb[21], hb[22], hb[23] = 0, 0, 0x27, 0x10 // height 10000
+	binary.BigEndian.PutUint32(hb[29:33], crc32.ChecksumIEEE(hb[12:29]))
+	os.WriteFile(huge, hb, 0o644)
+	h.u.LastError = ""
+	h.u.HandleDrop([]fyne.URI{storage.NewFileURI(huge)})
+	h.waitFor(t, "error for the huge image", func() bool { return h.u.LastError != "" })
+	if !strings.Contains(h.u.LastError, "too large: 10000×10000 is 100 megapixels, at most 64") {
+		t.Fatalf("huge: %q", h.u.LastError)
+	}
+	var good bytes.Buffer
+	png.Encode(&good, image.NewRGBA(image.Rect(0, 0, 64, 64)))
+	corrupt := filepath.Join(dir, "corrupt.png")
+	os.WriteFile(corrupt, good.Bytes()[:good.Len()/2], 0o644)
+	h.u.LastError = ""
+	h.u.HandleDrop([]fyne.URI{storage.NewFileURI(corrupt)})
+	h.waitFor(t, "error for the corrupt image", func() bool { return h.u.LastError != "" })
+	if !strings.Contains(h.u.LastError, "corrupt.png") || h.u.Studio.initPath != "" {
+		t.Fatalf("corrupt: %q, init %q", h.u.LastError, h.u.Studio.initPath)
+	}
 
 	plain := filepath.Join(dir, "sketch.png")
 	writePNG(t, plain, nil)

@@ -76,7 +76,7 @@ type VerdictBar struct {
 }
 
 func newVerdictChart() *VerdictChart {
-	return &VerdictChart{content: container.NewVBox()}
+	return &VerdictChart{content: container.NewGridWithColumns(2)}
 }
 
 // Set draws the bars for a and b.
@@ -86,18 +86,31 @@ func (c *VerdictChart) Set(a, b gallery.Generation) {
 	if ta > 0 && tb > 0 {
 		m := float32(max(ta, tb))
 		c.Rows = append(c.Rows,
-			VerdictBar{"Time · " + engineName(a), format.Duration(ta), float32(ta) / m},
-			VerdictBar{"Time · " + engineName(b), format.Duration(tb), float32(tb) / m})
+			VerdictBar{engineName(a), format.Duration(ta), float32(ta) / m},
+			VerdictBar{engineName(b), format.Duration(tb), float32(tb) / m})
 	}
 	ma, mb := a.PeakMemoryBytes, b.PeakMemoryBytes
 	if ma > 0 && mb > 0 {
 		m := float32(max(ma, mb))
 		c.Rows = append(c.Rows,
-			VerdictBar{"Memory · " + engineName(a), format.Bytes(ma), float32(ma) / m},
-			VerdictBar{"Memory · " + engineName(b), format.Bytes(mb), float32(mb) / m})
+			VerdictBar{engineName(a), format.Bytes(ma), float32(ma) / m},
+			VerdictBar{engineName(b), format.Bytes(mb), float32(mb) / m})
 	}
 	c.content.Objects = nil
-	for i, r := range c.Rows {
+	// Two columns: time on the left, memory on the right, one row per
+	// engine.
+	var order []int
+	if len(c.Rows) == 4 {
+		c.content.Add(boldLabel("Time"))
+		c.content.Add(boldLabel("Peak memory"))
+		order = []int{0, 2, 1, 3}
+	} else {
+		for i := range c.Rows {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		r := c.Rows[i]
 		col := theme.Color(theme.ColorNamePrimary)
 		if i%2 == 1 {
 			col = color.NRGBA{0xe0, 0x8a, 0x3c, 0xff}
@@ -105,6 +118,7 @@ func (c *VerdictChart) Set(a, b gallery.Generation) {
 		bar := canvas.NewRectangle(col)
 		bar.CornerRadius = 3
 		value := widget.NewLabel(r.Value)
+		value.Alignment = fyne.TextAlignTrailing
 		c.content.Add(field(r.Label, container.New(barLayout{r.Frac}, bar), value))
 	}
 	c.content.Refresh()

@@ -196,7 +196,7 @@ func (t *tapArea) Tapped(*fyne.PointEvent) {
 func (t *tapArea) Cursor() desktop.Cursor { return desktop.PointerCursor }
 
 // fieldLabelWidth is the width of the label column of the control rows.
-const fieldLabelWidth = 92
+const fieldLabelWidth = 106
 
 // field is one labelled control row: the label in a fixed column, the
 // control, and (if set) its value or buttons on the right.
@@ -219,8 +219,15 @@ type fixedWidth float32
 
 func (w fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	var h float32
+	shown := false
 	for _, o := range objs {
-		h = max(h, o.MinSize().Height)
+		if o.Visible() {
+			shown = true
+			h = max(h, o.MinSize().Height)
+		}
+	}
+	if !shown {
+		return fyne.Size{}
 	}
 	return fyne.NewSize(float32(w), h)
 }

@@ -13,6 +13,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -94,7 +95,6 @@ func (h *hook) shot(name string, extra ...fyne.CanvasObject) error {
 		return nil
 	}
 	h.settle(700 * time.Millisecond)
-	var img image.Image
 	s := Shot{Name: name}
 	fyne.DoAndWait(func() {
 		c := h.w.Canvas()
@@ -106,10 +106,27 @@ func (h *hook) shot(name string, extra ...fyne.CanvasObject) error {
 			}
 			s.Checked += ui.CountControls(r)
 		}
-		img = c.Capture()
 	})
-	if img == nil {
-		return fmt.Errorf("screenshot %s: the canvas gave no image", name)
+	// The X server's picture of the window (the GL canvas capture comes
+	// back blank under Xvfb's software GL): the window sits at 0,0.
+	raw := filepath.Join(os.TempDir(), fmt.Sprintf("diptych-shot-%d.png", os.Getpid()))
+	if out, err := exec.Command("import", "-window", "root", "-crop", "1280x800+0+0", "+repage", raw).CombinedOutput(); err != nil {
+		return fmt.Errorf("screenshot %s: import: %v %s", name, err, out)
+	}
+	defer os.Remove(raw)
+	f, err := os.Open(raw)
+	if err != nil {
+		return err
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("screenshot %s: %w", name, err)
+	}
+	var sz fyne.Size
+	fyne.DoAndWait(func() { sz = h.w.Canvas().Size() })
+	if sz.Width != 1280 || sz.Height != 800 {
+		s.Clipped = append(s.Clipped, fmt.Sprintf("the window is %v×%v, not 1280×800: the view needs more room", sz.Width, sz.Height))
 	}
 	s.Width, s.Height = img.Bounds().Dx(), img.Bounds().Dy()
 	s.Path = filepath.Join(h.shots, name+".png")
@@ -262,12 +279,13 @@ func (h *hook) views(ctx context.Context, final chan ui.Event) error {
 		u.Compare.Seed.SetText("7")
 		u.Compare.Run.OnTapped()
 	})
-	for i := 0; i < 2; i++ {
-		select {
-		case <-final:
-		case <-time.After(5 * time.Minute):
-			return fmt.Errorf("the compare pair did not finish")
+	select { // a compare is one job (app.Compare), so one final event
+	case e := <-final:
+		if e.Kind != app.EventDone {
+			return fmt.Errorf("the compare pair ended %s: %s", e.Kind, e.Err)
 		}
+	case <-time.After(5 * time.Minute):
+		return fmt.Errorf("the compare pair did not finish")
 	}
 	if err := h.waitUI("the compare verdict", time.Minute, func() bool { return u.Compare.VerdictText() != "" }); err != nil {
 		return err
