@@ -41,6 +41,7 @@ func newHistoryCmd(c *cli) *cobra.Command {
 		h.emptyTrashCmd(),
 		h.fsckCmd(),
 		h.benchCmd(),
+		h.boardCmd(),
 	)
 	cmd.PersistentFlags().StringVar(&h.library, "library", "", "library folder (default: $DIPTYCH_LIBRARY, the settings' library or the user's data folder)")
 	return cmd
