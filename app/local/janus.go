@@ -20,7 +20,8 @@ func (e *Engine) janusPipeline(ctx context.Context, dir, device, variant string)
 			return nil, err
 		}
 		return janus.Load(dir, janus.Options{Runtime: rt, Placement: pl, Variant: variant,
-			IntraOpThreads: e.opts.Threads, ForceCPU: e.opts.ForceCPU})
+			IntraOpThreads: e.opts.Threads, ForceCPU: e.opts.ForceCPU,
+			IgnoreMemory: e.opts.ForceCPU, WriteGraphIO: true})
 	})
 	if err != nil {
 		return nil, nil, err

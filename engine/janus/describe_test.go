@@ -155,7 +155,7 @@ func TestDescribeBadInput(t *testing.T) {
 	if _, err := p.Describe(ctx, DescribeRequest{Image: one}, nil); !errors.Is(err, imagefile.ErrBadImage) || !strings.Contains(err.Error(), "1×1") {
 		t.Errorf("1×1 image: %v", err)
 	}
-	huge := image.NewGray(image.Rect(0, 0, imagefile.MaxSide+1, 2))
+	huge := image.NewGray(image.Rect(0, 0, imagefile.MaxSide+1, imagefile.MinSide))
 	if _, err := p.Describe(ctx, DescribeRequest{Image: huge}, nil); !errors.Is(err, imagefile.ErrBadImage) || !strings.Contains(err.Error(), "too large") {
 		t.Errorf("huge image: %v", err)
 	}
