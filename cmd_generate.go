@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -62,7 +64,9 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 	fs.BoolVar(&g.noHistory, "no-history", false, "do not record the result in the history")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress bar")
 	lowMem := fs.Bool("low-memory", false, "SDXL: free the text encoders after encoding and the UNet before decoding")
-	forceCPU := fs.Bool("force-cpu", false, "Janus: let Janus-Pro-7B run on the CPU (slow; refused otherwise)")
+	forceCPU := fs.Bool("force-cpu", false, "Janus: let Janus-Pro-7B run on the CPU (slow; refused otherwise), and skip the RAM check")
+	threads := fs.Int("threads", 0, "CPU threads per model (0 = one per core)")
+	report := fs.String("report", "", "also write the result (timings, per-token times, Janus image tokens, peak memory) as JSON to this file")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -85,7 +89,7 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 		g.req.Strength = 0
 	}
 	settings, _ := c.settings()
-	eng := local.New(local.Options{ORTLib: c.ortLibPath(settings), LowMem: *lowMem, ForceCPU: *forceCPU})
+	eng := local.New(local.Options{ORTLib: c.ortLibPath(settings), LowMem: *lowMem, ForceCPU: *forceCPU, Threads: *threads})
 	defer eng.Close()
 	var lib app.Library
 	if !g.noHistory {
@@ -112,6 +116,15 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	printResult(c, gen.Request, gen.Result, paths)
+	if *report != "" {
+		b, err := json.MarshalIndent(gen.Result, "", " ")
+		if err == nil {
+			err = os.WriteFile(*report, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
 	for _, row := range gen.Generations {
 		if row.ID != 0 {
 			fmt.Fprintf(c.stdout, "  history #%d\n", row.ID)
@@ -154,6 +167,11 @@ func printResult(c *cli, req app.Request, res app.Result, paths []string) {
 	}
 	for _, t := range res.Timings {
 		fmt.Fprintf(c.stdout, "  %-22s %8.3fs\n", t.Stage, t.Duration.Seconds())
+	}
+	if n := len(res.StepTimes); n > 0 {
+		st := append([]time.Duration(nil), res.StepTimes...)
+		sort.Slice(st, func(i, j int) bool { return st[i] < st[j] })
+		fmt.Fprintf(c.stdout, "  %-22s %8.3fs (%d tokens)\n", "per token (median)", st[n/2].Seconds(), n)
 	}
 	fmt.Fprintf(c.stdout, "  %-22s %8.3fs\n", "total", res.Total.Seconds())
 	fmt.Fprintf(c.stdout, "  peak memory %d MB (process RSS)", res.PeakRSSMB)

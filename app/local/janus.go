@@ -69,6 +69,7 @@ func (e *Engine) generateJanus(ctx context.Context, req app.Request, progress fu
 	if err != nil {
 		return out, err
 	}
+	out.StepTimes, out.Tokens = res.TokenTimes, res.Tokens
 	out.Timings = []app.StageTiming{{Stage: "load", Duration: load}, {Stage: "prefill", Duration: res.Prefill}, {Stage: "tokens", Duration: res.Sampling}, {Stage: "image_decode", Duration: res.Decode}}
 	for _, img := range res.Images {
 		out.Images = append(out.Images, image.Image(img))
