@@ -11,7 +11,7 @@ BIN := bin/diptych
 PKGS := ./...
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all setup deps runtime build run test vet fixtures bench clean deb test-deb windows tarball package icons
+.PHONY: all setup deps runtime build run test vet fixtures bench clean deb test-deb windows tarball package icons fullsize fullsize-deps bench-full
 
 all: build
 
@@ -44,6 +44,30 @@ bench: setup
 # Python reference implementations (needs PyPI; never run by CI).
 fixtures:
 	tools/make_fixtures.sh
+
+# Full-size random-weight Janus-Pro-1B (three combinations) and SDXL base/refiner, built with
+# the real transformers/diffusers classes and exported to the published layouts, into
+# $(FULLSIZE_CACHE) (outside the repository; tens of GB; resumable: finished steps are skipped).
+# Needs PyPI and about 17 GB of free RAM; never run by CI.
+FULLSIZE_CACHE ?= $(or $(DIPTYCH_FULLSIZE_CACHE),$(HOME)/.cache/diptych-fullsize)
+FULLSIZE_PY := tools/.venv/bin/python
+ORT_PY_VERSION := $(shell readlink -f .runtime/libonnxruntime.so 2>/dev/null | sed -n 's/.*libonnxruntime\.so\.//p')
+
+fullsize-deps:
+	test -x $(FULLSIZE_PY) || python3.11 -m venv tools/.venv
+	$(FULLSIZE_PY) -m pip install -r tools/requirements.txt
+	# the peer loop runs the same ONNX Runtime version as Diptych's library
+	test -z "$(ORT_PY_VERSION)" || test -d $(FULLSIZE_CACHE)/ort$(subst .,,$(ORT_PY_VERSION)) || \
+		$(FULLSIZE_PY) -m pip install --no-deps --target $(FULLSIZE_CACHE)/ort$(subst .,,$(ORT_PY_VERSION)) onnxruntime==$(ORT_PY_VERSION)
+
+fullsize: fullsize-deps
+	DIPTYCH_FULLSIZE_CACHE=$(FULLSIZE_CACHE) nice -n 19 $(FULLSIZE_PY) tools/fullsize/build_janus.py
+	test ! -f tools/fullsize/build_sdxl.py || DIPTYCH_FULLSIZE_CACHE=$(FULLSIZE_CACHE) nice -n 19 $(FULLSIZE_PY) tools/fullsize/build_sdxl.py
+
+# Side-by-side full-size benchmark (Diptych CLI, onnxruntime-python loop, PyTorch, bandwidth
+# bound): writes docs/benchmarks.md, .csv, .png. About an hour on 2 cores.
+bench-full: fullsize build
+	DIPTYCH_FULLSIZE_CACHE=$(FULLSIZE_CACHE) tools/fullsize/bench.sh
 
 # Debian package with the CPU ONNX Runtime bundled: dist/diptych_<ver>_amd64.deb
 deb: runtime

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -57,14 +60,14 @@ func (g *generateFlags) register(fs *pflag.FlagSet) {
 // newGenerateCmd declares `diptych generate` and its flags.
 func newGenerateCmd(c *cli) *cobra.Command {
 	var g generateFlags
-	var lowMem, forceCPU *bool
+	var o generateOpts
 	cmd := c.command("generate --model sdxl|janus --model-dir DIR --prompt P --out FILE.png [flags]",
 		"make an image with SDXL or Janus-Pro",
 		"Make an image with SDXL (text-to-image, refiner hand-off, image-to-image) or Janus-Pro (text-to-image).\n"+
 			"Writes a PNG with an A1111 'parameters' chunk, prints per-stage timings and peak memory, and keeps the\n"+
 			"result in the history.",
 		func(ctx context.Context, fs *pflag.FlagSet, _ []string) error {
-			return runGenerate(ctx, c, fs, &g, lowMem, forceCPU)
+			return runGenerate(ctx, c, fs, &g, &o)
 		})
 	cmd.Args = noArgs
 	fs := cmd.Flags()
@@ -73,12 +76,22 @@ func newGenerateCmd(c *cli) *cobra.Command {
 	fs.StringVar(&g.library, "library", "", "history library folder (default: the user's library)")
 	fs.BoolVar(&g.noHistory, "no-history", false, "do not record the result in the history")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress bar")
-	lowMem = fs.Bool("low-memory", false, "SDXL: free the text encoders after encoding and the UNet before decoding")
-	forceCPU = fs.Bool("force-cpu", false, "Janus: let Janus-Pro-7B run on the CPU (slow; refused otherwise)")
+	o.lowMem = fs.Bool("low-memory", false, "SDXL: free the text encoders after encoding and the UNet before decoding")
+	o.forceCPU = fs.Bool("force-cpu", false, "Janus: let Janus-Pro-7B run on the CPU (slow; refused otherwise), and skip the RAM check")
+	o.threads = fs.Int("threads", 0, "CPU threads per model (0 = one per core)")
+	o.report = fs.String("report", "", "also write the result (timings, per-token times, Janus image tokens, peak memory) as JSON to this file")
 	return cmd
 }
 
-func runGenerate(ctx context.Context, c *cli, fs *pflag.FlagSet, g *generateFlags, lowMem, forceCPU *bool) error {
+// generateOpts are generate's flags that are not part of the request.
+type generateOpts struct {
+	lowMem, forceCPU *bool
+	threads          *int
+	report           *string
+}
+
+func runGenerate(ctx context.Context, c *cli, fs *pflag.FlagSet, g *generateFlags, o *generateOpts) error {
+	lowMem, forceCPU, threads, report := o.lowMem, o.forceCPU, o.threads, o.report
 	if g.out == "" {
 		return fmt.Errorf("%w: --out FILE.png is required", errUsage)
 	}
@@ -98,7 +111,7 @@ func runGenerate(ctx context.Context, c *cli, fs *pflag.FlagSet, g *generateFlag
 		g.req.Strength = 0
 	}
 	settings, _ := c.settings()
-	eng := local.New(local.Options{ORTLib: c.ortLibPath(settings), LowMem: *lowMem, ForceCPU: *forceCPU})
+	eng := local.New(local.Options{ORTLib: c.ortLibPath(settings), LowMem: *lowMem, ForceCPU: *forceCPU, Threads: *threads})
 	defer eng.Close()
 	var lib app.Library
 	if !g.noHistory {
@@ -125,6 +138,15 @@ func runGenerate(ctx context.Context, c *cli, fs *pflag.FlagSet, g *generateFlag
 		return err
 	}
 	printResult(c, gen.Request, gen.Result, paths)
+	if *report != "" {
+		b, err := json.MarshalIndent(gen.Result, "", " ")
+		if err == nil {
+			err = os.WriteFile(*report, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
 	for _, row := range gen.Generations {
 		if row.ID != 0 {
 			fmt.Fprintf(c.stdout, "  history #%d\n", row.ID)
@@ -167,6 +189,11 @@ func printResult(c *cli, req app.Request, res app.Result, paths []string) {
 	}
 	for _, t := range res.Timings {
 		fmt.Fprintf(c.stdout, "  %-22s %10s\n", t.Stage, format.Duration(t.Duration))
+	}
+	if n := len(res.StepTimes); n > 0 {
+		st := append([]time.Duration(nil), res.StepTimes...)
+		sort.Slice(st, func(i, j int) bool { return st[i] < st[j] })
+		fmt.Fprintf(c.stdout, "  %-22s %10s (%d tokens)\n", "per token (median)", format.Duration(st[n/2]), n)
 	}
 	fmt.Fprintf(c.stdout, "  %-22s %10s\n", "total", format.Duration(res.Total))
 	fmt.Fprintf(c.stdout, "  peak memory %d MB (process RSS)", res.PeakRSSMB)

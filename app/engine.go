@@ -84,6 +84,10 @@ type Result struct {
 	Fallback  string        `json:"fallback,omitempty"`
 	Precision string        `json:"precision"` // fp32, fp16, ...
 	Warnings  []string      `json:"warnings,omitempty"`
+	// StepTimes is the wall time of each image-token step (Janus-Pro, first
+	// batch) for per-step medians; Tokens the image tokens of each image.
+	StepTimes []time.Duration `json:"step_ns,omitempty"`
+	Tokens    [][]int         `json:"tokens,omitempty"`
 }
 
 // Engine runs generations. The real one (app/local) drives engine/sdxl and

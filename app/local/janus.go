@@ -20,7 +20,8 @@ func (e *Engine) janusPipeline(ctx context.Context, dir, device, variant string)
 			return nil, err
 		}
 		return janus.Load(dir, janus.Options{Runtime: rt, Placement: pl, Variant: variant,
-			IntraOpThreads: e.opts.Threads, ForceCPU: e.opts.ForceCPU})
+			IntraOpThreads: e.opts.Threads, ForceCPU: e.opts.ForceCPU,
+			IgnoreMemory: e.opts.ForceCPU, WriteGraphIO: true})
 	})
 	if err != nil {
 		return nil, nil, err
@@ -68,6 +69,7 @@ func (e *Engine) generateJanus(ctx context.Context, req app.Request, progress fu
 	if err != nil {
 		return out, err
 	}
+	out.StepTimes, out.Tokens = res.TokenTimes, res.Tokens
 	out.Timings = []app.StageTiming{{Stage: "load", Duration: load}, {Stage: "prefill", Duration: res.Prefill}, {Stage: "tokens", Duration: res.Sampling}, {Stage: "image_decode", Duration: res.Decode}}
 	for _, img := range res.Images {
 		out.Images = append(out.Images, image.Image(img))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"diptych/engine/onnx"
 	"diptych/engine/ort"
 )
 
@@ -25,7 +26,11 @@ type lmRun struct {
 
 // newLMRun starts an empty cache for rows sequences.
 func (p *Pipeline) newLMRun(rows int) (*lmRun, error) {
-	b, err := p.sess["language_model"].NewBinding()
+	s, err := p.session("language_model")
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.NewBinding()
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +96,30 @@ func (r *lmRun) step(ctx context.Context, embeds []float32, S int) ([]float32, e
 			return nil, err
 		}
 	}
+	for _, name := range p.lmOptional {
+		t, _ := p.Layout.Components[g].Info.Input(name)
+		var v ort.Value
+		switch name {
+		case "cache_position":
+			pos := make([]int64, S)
+			for i := range pos {
+				pos[i] = int64(r.length + i)
+			}
+			v, err = vs.ints(p, g, name, ort.Shape{int64(S)}, pos)
+		case "num_logits_to_keep", "logits_to_keep":
+			v, err = vs.ints(p, g, name, scalarShape(t), []int64{0})
+		case "use_cache_branch":
+			b := int64(0)
+			if r.length > 0 {
+				b = 1
+			}
+			v, err = vs.ints(p, g, name, scalarShape(t), []int64{b})
+		}
+		if err != nil {
+			return nil, err
+		}
+		in[name] = v
+	}
 	hidden, err := vs.out(p, g, "hidden_states", ort.Shape{rows, int64(S), int64(D)})
 	if err != nil {
 		return nil, err
@@ -146,4 +175,13 @@ func (r *lmRun) step(ctx context.Context, embeds []float32, S int) ([]float32, e
 		copy(last[row*D:(row+1)*D], all[(row*S+S-1)*D:(row*S+S)*D])
 	}
 	return last, nil
+}
+
+// scalarShape is the shape of a one-value input: rank 0 when the graph
+// declares a scalar, else [1].
+func scalarShape(t onnx.TensorInfo) ort.Shape {
+	if len(t.Shape) == 0 {
+		return ort.Shape{}
+	}
+	return ort.Shape{1}
 }

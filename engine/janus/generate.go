@@ -73,7 +73,11 @@ type GenerateResult struct {
 	// Prefill, Sampling and Decode add up the time spent on the prompt, on
 	// the image tokens and in image_decode.
 	Prefill, Sampling, Decode time.Duration
-	Placement                 ort.Placement
+	// TokenTimes is the wall time of each image-token step of the first
+	// batch (gen_head, CFG and sampling, gen_img_embeds, one language-model
+	// step), for per-token medians.
+	TokenTimes []time.Duration
+	Placement  ort.Placement
 }
 
 // ErrEmptyPrompt is returned for a prompt with no text.
@@ -214,7 +218,14 @@ func (g *gen) batch(ctx context.Context, first, n int, res *GenerateResult) ([]*
 	mixed := make([]float32, C)
 	next := make([]int64, rows)
 	w := g.req.CFG
+	record := first == 0
+	var tPrev time.Time
 	for step := 0; step < G; step++ {
+		ts := time.Now()
+		if record && step > 0 {
+			res.TokenTimes = append(res.TokenTimes, ts.Sub(tPrev))
+		}
+		tPrev = ts
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
@@ -257,6 +268,9 @@ func (g *gen) batch(ctx context.Context, first, n int, res *GenerateResult) ([]*
 		if hidden, err = lm.step(ctx, emb, 1); err != nil {
 			return nil, nil, fmt.Errorf("image token %d: %w", step+1, err)
 		}
+	}
+	if record {
+		res.TokenTimes = append(res.TokenTimes, time.Since(tPrev))
 	}
 	res.Sampling += time.Since(t1)
 

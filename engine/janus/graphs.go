@@ -13,7 +13,7 @@ import (
 
 // inputType returns the declared element type of input name of graph g.
 func (p *Pipeline) inputType(g, name string) onnx.ElementType {
-	if t, ok := p.sess[g].Input(name); ok {
+	if t, ok := p.Layout.Components[g].Info.Input(name); ok {
 		return t.Type
 	}
 	return onnx.Undefined
@@ -21,10 +21,35 @@ func (p *Pipeline) inputType(g, name string) onnx.ElementType {
 
 // outputType returns the declared element type of output name of graph g.
 func (p *Pipeline) outputType(g, name string) onnx.ElementType {
-	if t, ok := p.sess[g].Output(name); ok {
+	if t, ok := p.Layout.Components[g].Info.Output(name); ok {
 		return t.Type
 	}
 	return onnx.Undefined
+}
+
+// session returns graph g's session, opening it on first use (lm_head and,
+// with embed_tokens present, prepare_inputs_embeds are not loaded for
+// text-to-image).
+func (p *Pipeline) session(g string) (*ort.Session, error) {
+	if s, ok := p.sess[g]; ok {
+		return s, nil
+	}
+	if err := p.checkMemoryFor([]string{g}); err != nil {
+		return nil, err
+	}
+	if err := p.open(g); err != nil {
+		return nil, err
+	}
+	return p.sess[g], nil
+}
+
+// runGraph runs graph g with named inputs and pre-allocated outputs.
+func (p *Pipeline) runGraph(ctx context.Context, g string, in, out map[string]ort.Value) error {
+	s, err := p.session(g)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx, in, out)
 }
 
 // values collects tensors so that one deferred call destroys them all.
@@ -64,6 +89,9 @@ func (vs values) destroy() { ort.Destroy(vs...) }
 // holds one image per row [rows,1,3,S,S] and imageMask marks the rows'
 // placeholder positions. It returns [rows,T,D] as float32.
 func (p *Pipeline) embed(ctx context.Context, ids [][]int, imageMask [][]bool, pixels []float32) ([]float32, error) {
+	if pixels == nil && p.textEmbedder() == "embed_tokens" {
+		return p.embedTokens(ctx, ids)
+	}
 	const g = "prepare_inputs_embeds"
 	rows, T := len(ids), len(ids[0])
 	flat := make([]int64, 0, rows*T)
@@ -108,7 +136,36 @@ func (p *Pipeline) embed(ctx context.Context, ids [][]int, imageMask [][]bool, p
 	if err != nil {
 		return nil, err
 	}
-	if err := p.sess[g].Run(ctx, in, map[string]ort.Value{"inputs_embeds": out}); err != nil {
+	if err := p.runGraph(ctx, g, in, map[string]ort.Value{"inputs_embeds": out}); err != nil {
+		return nil, err
+	}
+	return copyFloats(out)
+}
+
+// embedTokens runs embed_tokens on rows of equal length → [rows,T,D].
+func (p *Pipeline) embedTokens(ctx context.Context, ids [][]int) ([]float32, error) {
+	const g = "embed_tokens"
+	rows, T := len(ids), len(ids[0])
+	flat := make([]int64, 0, rows*T)
+	for r, row := range ids {
+		if len(row) != T {
+			return nil, fmt.Errorf("embed: row %d has %d tokens, row 0 has %d", r, len(row), T)
+		}
+		for _, id := range row {
+			flat = append(flat, int64(id))
+		}
+	}
+	var vs values
+	defer vs.destroy()
+	x, err := vs.ints(p, g, "input_ids", ort.Shape{int64(rows), int64(T)}, flat)
+	if err != nil {
+		return nil, err
+	}
+	out, err := vs.out(p, g, "inputs_embeds", ort.Shape{int64(rows), int64(T), int64(p.Dims.Hidden)})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.runGraph(ctx, g, map[string]ort.Value{"input_ids": x}, map[string]ort.Value{"inputs_embeds": out}); err != nil {
 		return nil, err
 	}
 	return copyFloats(out)
@@ -131,7 +188,7 @@ func (p *Pipeline) head(ctx context.Context, g string, hidden []float32, rows in
 	if err != nil {
 		return nil, err
 	}
-	if err := p.sess[g].Run(ctx, map[string]ort.Value{"hidden_states": x}, map[string]ort.Value{"logits": out}); err != nil {
+	if err := p.runGraph(ctx, g, map[string]ort.Value{"hidden_states": x}, map[string]ort.Value{"logits": out}); err != nil {
 		return nil, err
 	}
 	return copyFloats(out)
@@ -151,7 +208,7 @@ func (p *Pipeline) genEmbeds(ctx context.Context, tokens []int64) ([]float32, er
 	if err != nil {
 		return nil, err
 	}
-	if err := p.sess[g].Run(ctx, map[string]ort.Value{"image_ids": x}, map[string]ort.Value{"inputs_embeds": out}); err != nil {
+	if err := p.runGraph(ctx, g, map[string]ort.Value{"image_ids": x}, map[string]ort.Value{"inputs_embeds": out}); err != nil {
 		return nil, err
 	}
 	return copyFloats(out)
@@ -184,7 +241,7 @@ func (p *Pipeline) decode(ctx context.Context, tokens [][]int) ([]float32, error
 	if err != nil {
 		return nil, err
 	}
-	if err := p.sess[g].Run(ctx, map[string]ort.Value{"generated_tokens": x}, map[string]ort.Value{"decoded_image": out}); err != nil {
+	if err := p.runGraph(ctx, g, map[string]ort.Value{"generated_tokens": x}, map[string]ort.Value{"decoded_image": out}); err != nil {
 		return nil, err
 	}
 	return copyFloats(out)

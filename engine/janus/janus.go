@@ -54,6 +54,21 @@ type Options struct {
 	// MemoryBudget bounds the KV cache of one text-to-image batch (bytes);
 	// 0 = 2 GiB. More images than fit are generated one batch after another.
 	MemoryBudget int64
+	// EmbedOnCPU places prepare_inputs_embeds and embed_tokens on the CPU
+	// while the other graphs go where Device/Placement says (on a GPU the
+	// embedders' float32 token table and vision tower then cost no device
+	// memory; the embeddings are copied to the device once per prompt).
+	EmbedOnCPU bool
+	// AvailableMemory returns the RAM the process may still use (bytes);
+	// nil reads MemAvailable from /proc/meminfo, and 0 from it means unknown
+	// (no check). Load refuses a model whose estimate is above it.
+	AvailableMemory func() int64
+	// IgnoreMemory skips that check.
+	IgnoreMemory bool
+	// WriteGraphIO records every graph file's declared inputs and outputs
+	// in graph_io.json beside the model (when absent or stale; a read-only
+	// folder is left alone). Pipeline.IO holds the listing either way.
+	WriteGraphIO bool
 }
 
 // Dims are the model's sizes, read from the graphs.
@@ -86,6 +101,11 @@ type Pipeline struct {
 	// Notes lists variant fallbacks and other load-time decisions.
 	Notes []string
 
+	// GraphPlacement is where each loaded graph's session runs.
+	GraphPlacement map[string]ort.Placement
+	// IO lists every graph's declared inputs and outputs (graph_io.json).
+	IO GraphIOReport
+
 	tok   *tokenizer.HF
 	ids   specialIDs
 	cfg   modelConfig
@@ -93,6 +113,9 @@ type Pipeline struct {
 	mem   *ort.MemoryInfo
 	hasPo bool // language_model declares position_ids
 	opts  Options
+	// lmOptional are the optional language_model inputs the graph declares
+	// (cache_position, num_logits_to_keep, use_cache_branch, ...).
+	lmOptional []string
 }
 
 // specialIDs are the token ids the prompts need.
@@ -119,6 +142,8 @@ const DefaultSystemPrompt = "You are a helpful language and vision assistant. Yo
 
 // graphIO lists the I/O names each graph must have. The language model's
 // past_key_values.{i}.{key,value} / present.* are checked separately.
+// embed_tokens is optional (published with some exports): when present it
+// embeds text-only tokens instead of prepare_inputs_embeds.
 var graphIO = map[string]struct{ in, out []string }{
 	"prepare_inputs_embeds": {[]string{"input_ids", "pixel_values", "images_seq_mask", "images_emb_mask"}, []string{"inputs_embeds"}},
 	"language_model":        {[]string{"inputs_embeds", "attention_mask"}, []string{"hidden_states"}},
@@ -126,7 +151,26 @@ var graphIO = map[string]struct{ in, out []string }{
 	"gen_head":              {[]string{"hidden_states"}, []string{"logits"}},
 	"gen_img_embeds":        {[]string{"image_ids"}, []string{"inputs_embeds"}},
 	"image_decode":          {[]string{"generated_tokens"}, []string{"decoded_image"}},
+	"embed_tokens":          {[]string{"input_ids"}, []string{"inputs_embeds"}},
 }
+
+// OptionalLMInputs are the language_model inputs some exports declare
+// beyond inputs_embeds, attention_mask and the KV cache, with what Diptych
+// feeds them (the values transformers' own generate loop uses):
+//
+//	position_ids        int64 [B,S]: past_length … past_length+S-1
+//	cache_position      int64 [S]:   past_length … past_length+S-1
+//	num_logits_to_keep  int64 scalar: 0 (keep every position)
+//	logits_to_keep      int64 scalar: 0 (keep every position)
+//	use_cache_branch    bool [1]:    true once the cache holds positions
+//
+// Any other input is reported by name when the model loads.
+var OptionalLMInputs = []string{"position_ids", "cache_position", "num_logits_to_keep", "logits_to_keep", "use_cache_branch"}
+
+// t2iGraphs are the graphs text-to-image needs (plus one text embedder);
+// lm_head, and prepare_inputs_embeds when embed_tokens is present, load on
+// first use by Describe.
+var t2iGraphs = []string{"language_model", "gen_head", "gen_img_embeds", "image_decode"}
 
 // Load opens the Janus-Pro folder dir: it checks that the six graphs are
 // there with the expected inputs and outputs, reads the dimensions from
@@ -192,29 +236,81 @@ func Load(dir string, o Options) (*Pipeline, error) {
 	if !place.OnGPU() && p.Params == "7B" && !o.ForceCPU {
 		return nil, p.cpuRefusal(place)
 	}
-	for _, g := range models.JanusGraphs {
-		c := l.Components[g]
-		s, err := o.Runtime.NewSession(c.Model, ort.SessionOptions{Placement: place,
-			IntraOpThreads: o.IntraOpThreads, GPUMemLimit: o.GPUMemLimit})
-		if err != nil {
+	p.GraphPlacement = map[string]ort.Placement{}
+	p.Placement = place
+	if err := p.checkMemory(); err != nil {
+		return nil, err
+	}
+	p.writeGraphIO()
+	eager := append(append([]string{}, t2iGraphs...), p.textEmbedder())
+	for _, g := range eager {
+		if err := p.open(g); err != nil {
 			p.Close()
-			return nil, fmt.Errorf("load janus graph %s: %w", g, err)
+			return nil, err
 		}
-		p.sess[g] = s
 		if g == "language_model" {
-			place = s.Placement // an auto placement may have fallen back
+			place = p.sess[g].Placement // an auto placement may have fallen back
+			p.Placement = place
 			if !place.OnGPU() && p.Params == "7B" && !o.ForceCPU {
 				p.Close()
 				return nil, p.cpuRefusal(place)
 			}
 		}
 	}
-	p.Placement = place
 	if p.mem, err = ort.MemoryInfoFor(place); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("load janus: %w", err)
 	}
 	return p, nil
+}
+
+// textEmbedder is the graph that embeds text-only tokens: embed_tokens when
+// the folder has it, else prepare_inputs_embeds with zero images.
+func (p *Pipeline) textEmbedder() string {
+	if _, ok := p.Layout.Components["embed_tokens"]; ok {
+		return "embed_tokens"
+	}
+	return "prepare_inputs_embeds"
+}
+
+// open creates graph g's session unless it is open. The embedders go on the
+// CPU when Options.EmbedOnCPU says so; the rest where the language model is.
+func (p *Pipeline) open(g string) error {
+	if _, ok := p.sess[g]; ok {
+		return nil
+	}
+	c, ok := p.Layout.Components[g]
+	if !ok {
+		return fmt.Errorf("load janus %s: no %s graph", p.Dir, g)
+	}
+	s, err := p.opts.Runtime.NewSession(c.Model, ort.SessionOptions{Placement: p.placementFor(g),
+		IntraOpThreads: p.opts.IntraOpThreads, GPUMemLimit: p.opts.GPUMemLimit})
+	if err != nil {
+		return fmt.Errorf("load janus graph %s: %w", g, err)
+	}
+	p.sess[g] = s
+	p.GraphPlacement[g] = s.Placement
+	return nil
+}
+
+// placementFor is where graph g's session goes: the pipeline's placement,
+// or the CPU for the embedders with Options.EmbedOnCPU.
+func (p *Pipeline) placementFor(g string) ort.Placement {
+	if p.opts.EmbedOnCPU && p.Placement.OnGPU() && (g == "prepare_inputs_embeds" || g == "embed_tokens") {
+		return ort.Placement{Requested: ort.Device{Kind: "cpu"}, Provider: ort.ProviderCPU}
+	}
+	return p.Placement
+}
+
+// Loaded lists the graphs whose sessions are open, in call order.
+func (p *Pipeline) Loaded() []string {
+	var out []string
+	for _, g := range append(append([]string{}, models.JanusGraphs...), "embed_tokens") {
+		if _, ok := p.sess[g]; ok {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // onlyMissingSupport reports whether what Detect complained about is only
@@ -263,6 +359,19 @@ func chooseVariant(l models.Layout, variant string, dtypes map[string]string) (m
 				}
 				return false
 			}
+			if g == "image_decode" && d != "fp32" {
+				// A reduced-precision VQ decoder is never offered: nothing
+				// shows it is safe (the published q4f16 decoder is not
+				// tested here), and fp32 costs 170 MB.
+				if has("fp32") {
+					pick[g] = "fp32"
+					notes = append(notes, fmt.Sprintf("image_decode: kept at fp32 (a %s image decoder is not offered)", d))
+					continue
+				}
+				notes = append(notes, fmt.Sprintf("image_decode: no fp32 file, using %s: not shown to be safe; "+
+					"get onnx/image_decode.onnx (fp32)", l.Components[g].Variant))
+				continue
+			}
 			if has(d) {
 				pick[g] = d
 				continue
@@ -281,10 +390,28 @@ func chooseVariant(l models.Layout, variant string, dtypes map[string]string) (m
 				notes = append(notes, fmt.Sprintf("%s: no %s file, using %s", g, d, l.Components[g].Variant))
 			}
 		}
+		if vs := l.Variants["embed_tokens"]; len(vs) > 0 {
+			// embed_tokens follows the language model's dtype (published as
+			// fp16 and q4f16); any file works, its output is converted.
+			for _, d := range append([]string{pick["language_model"]}, sameBoundary[pick["language_model"]]...) {
+				if hasVariant(vs, d) {
+					pick["embed_tokens"] = d
+					break
+				}
+			}
+		}
 		var err error
 		if l, err = l.Select(pick); err != nil {
 			return l, nil, err
 		}
+	}
+	if d, ok := dtypes["image_decode"]; ok && d != "fp32" {
+		var have []string
+		for _, c := range l.Variants["image_decode"] {
+			have = append(have, c.Variant)
+		}
+		return l, nil, fmt.Errorf("image_decode %s: Diptych runs the image decoder in fp32 only (a %s decoder is not shown "+
+			"to be safe); present: %s", d, d, strings.Join(have, ", "))
 	}
 	if len(dtypes) > 0 {
 		for g := range dtypes {
@@ -313,7 +440,11 @@ func ioError(graph string, c models.Component, kind string, have []onnx.TensorIn
 // readDims checks every graph's I/O names and reads the dimensions.
 func (p *Pipeline) readDims() error {
 	comps := p.Layout.Components
-	for _, g := range models.JanusGraphs {
+	graphs := append([]string{}, models.JanusGraphs...)
+	if _, ok := comps["embed_tokens"]; ok {
+		graphs = append(graphs, "embed_tokens")
+	}
+	for _, g := range graphs {
 		c := comps[g]
 		spec := graphIO[g]
 		for _, name := range spec.in {
@@ -323,6 +454,20 @@ func (p *Pipeline) readDims() error {
 					want = append(append([]string{}, want...), "position_ids", "past_key_values.{i}.key", "past_key_values.{i}.value")
 				}
 				return ioError(g, c, "input", c.Info.Inputs, want)
+			}
+		}
+		if g != "language_model" {
+			// Every declared input must be one Diptych feeds: an extra one
+			// would fail at the first run with less context.
+			var extra []string
+			for _, in := range c.Info.Inputs {
+				if !contains(spec.in, in.Name) {
+					extra = append(extra, in.String())
+				}
+			}
+			if len(extra) > 0 {
+				return fmt.Errorf("graph %s (%s) has input %s, which Diptych does not know how to feed; expected exactly %s",
+					g, c.Model, strings.Join(extra, ", "), strings.Join(spec.in, ", "))
 			}
 		}
 		for _, name := range spec.out {
@@ -337,19 +482,26 @@ func (p *Pipeline) readDims() error {
 	}
 	lm := comps["language_model"]
 	layers := 0
+	var unknown []string
 	for _, in := range lm.Info.Inputs {
 		switch {
 		case in.Name == "inputs_embeds" || in.Name == "attention_mask":
 		case in.Name == "position_ids":
 			p.hasPo = true
+		case contains(OptionalLMInputs, in.Name):
+			p.lmOptional = append(p.lmOptional, in.Name)
 		case strings.HasPrefix(in.Name, "past_key_values."):
 			if strings.HasSuffix(in.Name, ".key") {
 				layers++
 			}
 		default:
-			return fmt.Errorf("graph language_model (%s) has input %q, which Diptych does not know how to feed; "+
-				"expected inputs_embeds, attention_mask, position_ids, past_key_values.{i}.key/value", lm.Model, in.Name)
+			unknown = append(unknown, in.String())
 		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("graph language_model (%s) has input %s, which Diptych does not know how to feed; "+
+			"expected inputs_embeds, attention_mask, past_key_values.{i}.key/value and optionally %s",
+			lm.Model, strings.Join(unknown, ", "), strings.Join(OptionalLMInputs, ", "))
 	}
 	if layers == 0 {
 		return ioError("language_model", lm, "input", lm.Info.Inputs,
@@ -401,6 +553,12 @@ func (p *Pipeline) readDims() error {
 	d.ImageTokens = dim("image_decode", t, ok, 1, "image tokens", f.imageTokens)
 	t, ok = comps["prepare_inputs_embeds"].Info.Input("pixel_values")
 	d.VisionSize = dim("prepare_inputs_embeds", t, ok, 4, "input image size", f.visionSize)
+	if et, ok := comps["embed_tokens"]; ok {
+		t, ok := et.Info.Output("inputs_embeds")
+		if w := dim("embed_tokens", t, ok, 2, "hidden size", d.Hidden); w != 0 && d.Hidden != 0 && w != d.Hidden {
+			problems = append(problems, fmt.Sprintf("embed_tokens returns hidden size %d but language_model takes %d", w, d.Hidden))
+		}
+	}
 	for _, g := range []string{"lm_head", "gen_head"} {
 		t, ok := comps[g].Info.Input("hidden_states")
 		if w := dim(g, t, ok, 2, "hidden size", d.Hidden); w != 0 && d.Hidden != 0 && w != d.Hidden {
@@ -462,6 +620,12 @@ func (p *Pipeline) readFallbacks() fallbacks {
 	}
 	read("generation_config.json", &gen)
 	f.imageTokens = gen.N
+	if f.imageTokens == 0 {
+		// Some exports give it only in processor_config.json (where it is
+		// the understanding placeholders, the same 576 for Janus-Pro).
+		read("processor_config.json", &gen)
+		f.imageTokens = gen.N
+	}
 	var pre struct {
 		Size int `json:"image_size"`
 	}
@@ -674,4 +838,22 @@ func (p *Pipeline) Close() error {
 	p.mem.Close()
 	p.mem = nil
 	return errors.Join(errs...)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hasVariant(vs []models.Component, dtype string) bool {
+	for _, c := range vs {
+		if c.Variant == dtype {
+			return true
+		}
+	}
+	return false
 }

@@ -172,9 +172,9 @@ func JanusCombos() []JanusCombo {
 		{"fp16", "the Transformers.js WebGPU demo combination: float16 heads and language model, float32 image decoder",
 			map[string]string{"prepare_inputs_embeds": "q4", "language_model": "q4f16", "lm_head": "fp16",
 				"gen_head": "fp16", "gen_img_embeds": "fp16", "image_decode": "fp32"}},
-		{"q4f16", "smallest download: 4-bit weights with float16 activations in every graph",
+		{"q4f16", "smallest download: 4-bit weights with float16 activations in every graph but the image decoder, kept at fp32",
 			map[string]string{"prepare_inputs_embeds": "q4f16", "language_model": "q4f16", "lm_head": "q4f16",
-				"gen_head": "q4f16", "gen_img_embeds": "q4f16", "image_decode": "q4f16"}},
+				"gen_head": "q4f16", "gen_img_embeds": "q4f16", "image_decode": "fp32"}},
 	}
 }
 

@@ -110,8 +110,13 @@ func HashFolder(ctx context.Context, dir string, paths []string, progress func(P
 	return out, nil
 }
 
+// GraphIOName is the listing of every graph's declared inputs and outputs
+// that engine/janus writes beside a model on first load; like the manifest
+// it is not part of the model.
+const GraphIOName = "graph_io.json"
+
 // folderFiles lists the regular files of dir as slash paths, leaving out
-// the manifest and partial downloads.
+// the manifest, the graph listing and partial downloads.
 func folderFiles(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -122,7 +127,7 @@ func folderFiles(dir string) ([]string, error) {
 			return nil
 		}
 		rel := relSlash(dir, p)
-		if rel == ManifestName || strings.HasSuffix(rel, partSuffix) || strings.HasSuffix(rel, partStateSuffix) {
+		if rel == ManifestName || rel == GraphIOName || strings.HasSuffix(rel, partSuffix) || strings.HasSuffix(rel, partStateSuffix) {
 			return nil
 		}
 		out = append(out, rel)
