@@ -65,6 +65,11 @@ type Options struct {
 	AvailableMemory func() int64
 	// IgnoreMemory skips that check.
 	IgnoreMemory bool
+	// GraphEmbed embeds text-only tokens with the prepare_inputs_embeds
+	// graph even where its token table can be read straight from the file
+	// (the default reads the rows it needs from disk, so text-to-image does
+	// not load that graph: ~1 GB less memory and load time).
+	GraphEmbed bool
 	// WriteGraphIO records every graph file's declared inputs and outputs
 	// in graph_io.json beside the model (when absent or stale; a read-only
 	// folder is left alone). Pipeline.IO holds the listing either way.
@@ -113,6 +118,9 @@ type Pipeline struct {
 	mem   *ort.MemoryInfo
 	hasPo bool // language_model declares position_ids
 	opts  Options
+	// table reads token embeddings from prepare_inputs_embeds' Gather
+	// table on disk (nil: use a graph).
+	table *onnx.Table
 	// lmOptional are the optional language_model inputs the graph declares
 	// (cache_position, num_logits_to_keep, use_cache_branch, ...).
 	lmOptional []string
@@ -214,6 +222,9 @@ func Load(dir string, o Options) (*Pipeline, error) {
 	if err := p.readConfig(); err != nil {
 		return nil, err
 	}
+	if err := p.openTable(); err != nil {
+		return nil, fmt.Errorf("load janus %s: %w", l.Dir, err)
+	}
 	tok, err := tokenizer.LoadHF(l.Files["tokenizer.json"])
 	if err != nil {
 		return nil, fmt.Errorf("load janus tokenizer: %w", err)
@@ -242,7 +253,10 @@ func Load(dir string, o Options) (*Pipeline, error) {
 		return nil, err
 	}
 	p.writeGraphIO()
-	eager := append(append([]string{}, t2iGraphs...), p.textEmbedder())
+	eager := append([]string{}, t2iGraphs...)
+	if e := p.textEmbedder(); e != "table" {
+		eager = append(eager, e)
+	}
 	for _, g := range eager {
 		if err := p.open(g); err != nil {
 			p.Close()
@@ -264,13 +278,42 @@ func Load(dir string, o Options) (*Pipeline, error) {
 	return p, nil
 }
 
-// textEmbedder is the graph that embeds text-only tokens: embed_tokens when
-// the folder has it, else prepare_inputs_embeds with zero images.
+// textEmbedder is what embeds text-only tokens: the embed_tokens graph when
+// the folder has it, else "table" (rows of prepare_inputs_embeds' token
+// table read from disk), else prepare_inputs_embeds with zero images.
 func (p *Pipeline) textEmbedder() string {
 	if _, ok := p.Layout.Components["embed_tokens"]; ok {
 		return "embed_tokens"
 	}
+	if p.table != nil {
+		return "table"
+	}
 	return "prepare_inputs_embeds"
+}
+
+// openTable finds prepare_inputs_embeds' token table (Gather(W, input_ids)
+// with a float32/float16 W of the model's width) unless embed_tokens is
+// there or Options.GraphEmbed says no. A graph without such a table (a
+// quantized embedding) keeps using the graph.
+func (p *Pipeline) openTable() error {
+	if p.opts.GraphEmbed {
+		return nil
+	}
+	if _, ok := p.Layout.Components["embed_tokens"]; ok {
+		return nil
+	}
+	t, err := onnx.FindGatherTable(p.Layout.Components["prepare_inputs_embeds"].Model, "input_ids")
+	if errors.Is(err, onnx.ErrNoTable) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if int(t.Dims[1]) != p.Dims.Hidden {
+		return nil
+	}
+	p.table, err = onnx.OpenTable(t)
+	return err
 }
 
 // open creates graph g's session unless it is open. The embedders go on the
@@ -835,6 +878,10 @@ func (p *Pipeline) Close() error {
 		}
 	}
 	p.sess = map[string]*ort.Session{}
+	if err := p.table.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	p.table = nil
 	p.mem.Close()
 	p.mem = nil
 	return errors.Join(errs...)
