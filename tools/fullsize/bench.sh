@@ -88,7 +88,7 @@ else
 fi
 
 if [ "${SKIP_SDXL:-0}" != 1 ] && [ -x tools/fullsize/bench_sdxl.sh ]; then
-	OUT=$OUT PY=$PY THREADS=$THREADS PROMPT=$PROMPT SEED=$SEED NICE=$NICE CACHE=$CACHE tools/fullsize/bench_sdxl.sh || true
+	OUT=$OUT PY=$PY THREADS=$THREADS PROMPT=$PROMPT SEED=$SEED NICE=$NICE CACHE=$CACHE PEER_PATH=$PEER_PATH tools/fullsize/bench_sdxl.sh || true
 fi
 echo "loadavg_end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 $PY tools/fullsize/report.py "$OUT" --docs docs
