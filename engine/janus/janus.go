@@ -19,9 +19,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"diptych/engine/models"
 	"diptych/engine/onnx"
@@ -130,6 +132,7 @@ type Pipeline struct {
 	mem   *ort.MemoryInfo
 	hasPo bool // language_model declares position_ids
 	opts  Options
+	mu    sync.Mutex // sess, GraphPlacement and Notes while graphs open concurrently
 	// table reads token embeddings from prepare_inputs_embeds' Gather
 	// table on disk (nil: use a graph).
 	table *onnx.Table
@@ -276,19 +279,27 @@ func Load(dir string, o Options) (*Pipeline, error) {
 	if e := p.textEmbedder(); e != "table" {
 		eager = append(eager, e)
 	}
-	for _, g := range eager {
-		if err := p.open(g); err != nil {
+	rest := eager
+	if place.OnGPU() {
+		// The language model first: an auto placement may fall back to the
+		// CPU, and the other graphs then follow it there.
+		if err := p.open("language_model"); err != nil {
 			p.Close()
 			return nil, err
 		}
-		if g == "language_model" {
-			place = p.sess[g].Placement // an auto placement may have fallen back
-			p.Placement = place
-			if !place.OnGPU() && p.Params == "7B" && !o.ForceCPU {
-				p.Close()
-				return nil, p.cpuRefusal(place)
-			}
+		place = p.sess["language_model"].Placement
+		p.Placement = place
+		if !place.OnGPU() && p.Params == "7B" && !o.ForceCPU {
+			p.Close()
+			return nil, p.cpuRefusal(place)
 		}
+		rest = eager[1:]
+	}
+	// Session creation (parsing, graph optimisation, weight pre-packing) is
+	// mostly single-threaded: create the sessions side by side, one per core.
+	if err := p.openAll(rest); err != nil {
+		p.Close()
+		return nil, err
 	}
 	if p.mem, err = ort.MemoryInfoFor(place); err != nil {
 		p.Close()
@@ -335,10 +346,31 @@ func (p *Pipeline) openTable() error {
 	return err
 }
 
+// openAll opens graphs concurrently, at most one per core at a time.
+func (p *Pipeline) openAll(graphs []string) error {
+	errs := make([]error, len(graphs))
+	sem := make(chan struct{}, max(1, runtime.NumCPU()))
+	var wg sync.WaitGroup
+	for i, g := range graphs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = p.open(g)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // open creates graph g's session unless it is open. The embedders go on the
 // CPU when Options.EmbedOnCPU says so; the rest where the language model is.
 func (p *Pipeline) open(g string) error {
-	if _, ok := p.sess[g]; ok {
+	p.mu.Lock()
+	_, ok := p.sess[g]
+	p.mu.Unlock()
+	if ok {
 		return nil
 	}
 	c, ok := p.Layout.Components[g]
@@ -348,7 +380,9 @@ func (p *Pipeline) open(g string) error {
 	model := c.Model
 	if pl := p.placementFor(g); !pl.OnGPU() && p.opts.MatMulNBitsAccuracy >= 0 && strings.Contains(c.Variant, "q4") {
 		if m, err := p.accuracyCopy(c.Model); err != nil {
+			p.mu.Lock()
 			p.Notes = append(p.Notes, fmt.Sprintf("%s: kept the file's MatMulNBits accuracy level: %v", g, err))
+			p.mu.Unlock()
 		} else {
 			model = m
 		}
@@ -363,8 +397,10 @@ func (p *Pipeline) open(g string) error {
 	if err != nil {
 		return fmt.Errorf("load janus graph %s: %w", g, err)
 	}
+	p.mu.Lock()
 	p.sess[g] = s
 	p.GraphPlacement[g] = s.Placement
+	p.mu.Unlock()
 	return nil
 }
 
