@@ -275,6 +275,9 @@ def sdxl_section(run, bw):
         if bound and case == "1024":
             notes.append(f"- bandwidth bound of a UNet step: {unet_bytes / 1e9:.2f} GB of weights / {bw:.1f} GB/s = "
                          f"{bound:.2f} s; at these sizes a step is compute-bound, far above it")
+    if rows:
+        notes.append("- Diptych's per-step figure is its denoise stage / 2 and so includes creating the UNet session "
+                     "(components load when first used with --low-memory); the peer's and PyTorch's load is separate")
     return rows, notes
 
 
