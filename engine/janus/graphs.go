@@ -89,8 +89,13 @@ func (vs values) destroy() { ort.Destroy(vs...) }
 // holds one image per row [rows,1,3,S,S] and imageMask marks the rows'
 // placeholder positions. It returns [rows,T,D] as float32.
 func (p *Pipeline) embed(ctx context.Context, ids [][]int, imageMask [][]bool, pixels []float32) ([]float32, error) {
-	if pixels == nil && p.textEmbedder() == "embed_tokens" {
-		return p.embedTokens(ctx, ids)
+	if pixels == nil {
+		switch p.textEmbedder() {
+		case "embed_tokens":
+			return p.embedTokens(ctx, ids)
+		case "table":
+			return p.tableEmbed(ids)
+		}
 	}
 	const g = "prepare_inputs_embeds"
 	rows, T := len(ids), len(ids[0])
@@ -140,6 +145,21 @@ func (p *Pipeline) embed(ctx context.Context, ids [][]int, imageMask [][]bool, p
 		return nil, err
 	}
 	return copyFloats(out)
+}
+
+// tableEmbed reads the token rows from the table on disk → [rows,T,D].
+func (p *Pipeline) tableEmbed(ids [][]int) ([]float32, error) {
+	T := len(ids[0])
+	flat := make([]int64, 0, len(ids)*T)
+	for r, row := range ids {
+		if len(row) != T {
+			return nil, fmt.Errorf("embed: row %d has %d tokens, row 0 has %d", r, len(row), T)
+		}
+		for _, id := range row {
+			flat = append(flat, int64(id))
+		}
+	}
+	return p.table.Rows(make([]float32, 0, len(flat)*p.Dims.Hidden), flat)
 }
 
 // embedTokens runs embed_tokens on rows of equal length → [rows,T,D].

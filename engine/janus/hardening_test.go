@@ -382,6 +382,51 @@ func TestEmbedOnCPU(t *testing.T) {
 	}
 }
 
+// TestTableEmbed: text-only tokens are read from prepare_inputs_embeds'
+// token table on disk, so text-to-image never loads that graph; the rows are
+// exactly what the graph returns.
+func TestTableEmbed(t *testing.T) {
+	m := readManifest(t)
+	p := loadTiny(t, Options{})
+	if p.textEmbedder() != "table" {
+		t.Fatalf("text embedder %s", p.textEmbedder())
+	}
+	if got := strings.Join(p.Loaded(), ","); got != "language_model,gen_head,gen_img_embeds,image_decode" {
+		t.Fatalf("loaded %s", got)
+	}
+	g := loadTiny(t, Options{GraphEmbed: true})
+	ids := [][]int{m.T2I.Cond, m.T2I.Uncond}
+	a, err := p.embed(context.Background(), ids, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := g.embed(context.Background(), ids, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != len(b) {
+		t.Fatalf("%d vs %d values", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("value %d: table %g, graph %g", i, a[i], b[i])
+		}
+	}
+	res, err := p.Generate(context.Background(), GenerateRequest{Prompt: m.T2I.Prompt, Greedy: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalInts(res.Tokens[0], m.T2I.Greedy) {
+		t.Fatalf("greedy tokens %v\nwant          %v", res.Tokens[0], m.T2I.Greedy)
+	}
+	if strings.Contains(strings.Join(p.Loaded(), ","), "prepare_inputs_embeds") {
+		t.Fatal("text-to-image loaded prepare_inputs_embeds")
+	}
+	if _, err := p.embed(context.Background(), [][]int{{1 << 30}}, nil, nil); err == nil || !strings.Contains(err.Error(), "outside") {
+		t.Fatalf("id past the table: %v", err)
+	}
+}
+
 // TestImageDecodeStaysFP32: no combination and no single dtype puts the
 // image decoder below fp32; asking for it by graph is refused.
 func TestImageDecodeStaysFP32(t *testing.T) {
@@ -415,12 +460,12 @@ func TestImageDecodeStaysFP32(t *testing.T) {
 // and which combinations of the folder would fit.
 func TestMemoryRefusal(t *testing.T) {
 	ref := loadTiny(t, Options{})
-	fp32 := ref.estimate(ref.Layout, append(append([]string{}, t2iGraphs...), "prepare_inputs_embeds"))
+	fp32 := ref.estimate(ref.Layout, append(append([]string{}, t2iGraphs...), textEmbedderOf(ref.Layout)))
 	l16, _, err := chooseVariant(ref.Layout, "fp16", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp16 := ref.estimate(l16, append(append([]string{}, t2iGraphs...), "prepare_inputs_embeds"))
+	fp16 := ref.estimate(l16, append(append([]string{}, t2iGraphs...), textEmbedderOf(l16)))
 	if fp16.Total >= fp32.Total {
 		t.Fatalf("fp16 estimate %d not below fp32 %d", fp16.Total, fp32.Total)
 	}

@@ -12,13 +12,18 @@
 package janus
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 
 	"diptych/engine/models"
 	"diptych/engine/onnx"
@@ -65,6 +70,20 @@ type Options struct {
 	AvailableMemory func() int64
 	// IgnoreMemory skips that check.
 	IgnoreMemory bool
+	// GraphEmbed embeds text-only tokens with the prepare_inputs_embeds
+	// graph even where its token table can be read straight from the file
+	// (the default reads the rows it needs from disk, so text-to-image does
+	// not load that graph: ~1 GB less memory and load time).
+	GraphEmbed bool
+	// MatMulNBitsAccuracy is the accuracy_level the 4-bit MatMulNBits nodes
+	// of graphs run on the CPU use: 0 means 4 (int8 activations: ~3× faster
+	// token steps than the level the published q4 files leave unset, which
+	// computes in float32), -1 keeps each file's own. A graph with such
+	// nodes is then loaded from a patched copy under CacheDir (made once).
+	MatMulNBitsAccuracy int
+	// CacheDir holds those copies; "" means the user cache folder
+	// (os.UserCacheDir()/diptych/graphs).
+	CacheDir string
 	// WriteGraphIO records every graph file's declared inputs and outputs
 	// in graph_io.json beside the model (when absent or stale; a read-only
 	// folder is left alone). Pipeline.IO holds the listing either way.
@@ -113,6 +132,10 @@ type Pipeline struct {
 	mem   *ort.MemoryInfo
 	hasPo bool // language_model declares position_ids
 	opts  Options
+	mu    sync.Mutex // sess, GraphPlacement and Notes while graphs open concurrently
+	// table reads token embeddings from prepare_inputs_embeds' Gather
+	// table on disk (nil: use a graph).
+	table *onnx.Table
 	// lmOptional are the optional language_model inputs the graph declares
 	// (cache_position, num_logits_to_keep, use_cache_branch, ...).
 	lmOptional []string
@@ -214,6 +237,9 @@ func Load(dir string, o Options) (*Pipeline, error) {
 	if err := p.readConfig(); err != nil {
 		return nil, err
 	}
+	if err := p.openTable(); err != nil {
+		return nil, fmt.Errorf("load janus %s: %w", l.Dir, err)
+	}
 	tok, err := tokenizer.LoadHF(l.Files["tokenizer.json"])
 	if err != nil {
 		return nil, fmt.Errorf("load janus tokenizer: %w", err)
@@ -238,24 +264,42 @@ func Load(dir string, o Options) (*Pipeline, error) {
 	}
 	p.GraphPlacement = map[string]ort.Placement{}
 	p.Placement = place
+	// Opt-in: a glibc mmap threshold returns every freed KV cache to the
+	// system at once (peak 3.2 -> 2.6 GB for 1B in fp32) but then every
+	// step faults in a fresh cache: per-token time grew from 80 to 300 ms
+	// over the image at full size, so it is off unless asked for.
+	if n, err := strconv.Atoi(os.Getenv("DIPTYCH_MMAP_THRESHOLD")); err == nil && n > 0 {
+		ort.SetMmapThreshold(n)
+	}
 	if err := p.checkMemory(); err != nil {
 		return nil, err
 	}
 	p.writeGraphIO()
-	eager := append(append([]string{}, t2iGraphs...), p.textEmbedder())
-	for _, g := range eager {
-		if err := p.open(g); err != nil {
+	eager := append([]string{}, t2iGraphs...)
+	if e := p.textEmbedder(); e != "table" {
+		eager = append(eager, e)
+	}
+	rest := eager
+	if place.OnGPU() {
+		// The language model first: an auto placement may fall back to the
+		// CPU, and the other graphs then follow it there.
+		if err := p.open("language_model"); err != nil {
 			p.Close()
 			return nil, err
 		}
-		if g == "language_model" {
-			place = p.sess[g].Placement // an auto placement may have fallen back
-			p.Placement = place
-			if !place.OnGPU() && p.Params == "7B" && !o.ForceCPU {
-				p.Close()
-				return nil, p.cpuRefusal(place)
-			}
+		place = p.sess["language_model"].Placement
+		p.Placement = place
+		if !place.OnGPU() && p.Params == "7B" && !o.ForceCPU {
+			p.Close()
+			return nil, p.cpuRefusal(place)
 		}
+		rest = eager[1:]
+	}
+	// Session creation (parsing, graph optimisation, weight pre-packing) is
+	// mostly single-threaded: create the sessions side by side, one per core.
+	if err := p.openAll(rest); err != nil {
+		p.Close()
+		return nil, err
 	}
 	if p.mem, err = ort.MemoryInfoFor(place); err != nil {
 		p.Close()
@@ -264,33 +308,142 @@ func Load(dir string, o Options) (*Pipeline, error) {
 	return p, nil
 }
 
-// textEmbedder is the graph that embeds text-only tokens: embed_tokens when
-// the folder has it, else prepare_inputs_embeds with zero images.
+// textEmbedder is what embeds text-only tokens: the embed_tokens graph when
+// the folder has it, else "table" (rows of prepare_inputs_embeds' token
+// table read from disk), else prepare_inputs_embeds with zero images.
 func (p *Pipeline) textEmbedder() string {
 	if _, ok := p.Layout.Components["embed_tokens"]; ok {
 		return "embed_tokens"
 	}
+	if p.table != nil {
+		return "table"
+	}
 	return "prepare_inputs_embeds"
+}
+
+// openTable finds prepare_inputs_embeds' token table (Gather(W, input_ids)
+// with a float32/float16 W of the model's width) unless embed_tokens is
+// there or Options.GraphEmbed says no. A graph without such a table (a
+// quantized embedding) keeps using the graph.
+func (p *Pipeline) openTable() error {
+	if p.opts.GraphEmbed {
+		return nil
+	}
+	if _, ok := p.Layout.Components["embed_tokens"]; ok {
+		return nil
+	}
+	t, err := onnx.FindGatherTable(p.Layout.Components["prepare_inputs_embeds"].Model, "input_ids")
+	if errors.Is(err, onnx.ErrNoTable) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if int(t.Dims[1]) != p.Dims.Hidden {
+		return nil
+	}
+	p.table, err = onnx.OpenTable(t)
+	return err
+}
+
+// openAll opens graphs concurrently, at most one per core at a time.
+func (p *Pipeline) openAll(graphs []string) error {
+	errs := make([]error, len(graphs))
+	sem := make(chan struct{}, max(1, runtime.NumCPU()))
+	var wg sync.WaitGroup
+	for i, g := range graphs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = p.open(g)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // open creates graph g's session unless it is open. The embedders go on the
 // CPU when Options.EmbedOnCPU says so; the rest where the language model is.
 func (p *Pipeline) open(g string) error {
-	if _, ok := p.sess[g]; ok {
+	p.mu.Lock()
+	_, ok := p.sess[g]
+	p.mu.Unlock()
+	if ok {
 		return nil
 	}
 	c, ok := p.Layout.Components[g]
 	if !ok {
 		return fmt.Errorf("load janus %s: no %s graph", p.Dir, g)
 	}
-	s, err := p.opts.Runtime.NewSession(c.Model, ort.SessionOptions{Placement: p.placementFor(g),
-		IntraOpThreads: p.opts.IntraOpThreads, GPUMemLimit: p.opts.GPUMemLimit})
+	model := c.Model
+	if pl := p.placementFor(g); !pl.OnGPU() && p.opts.MatMulNBitsAccuracy >= 0 && strings.Contains(c.Variant, "q4") {
+		if m, err := p.accuracyCopy(c.Model); err != nil {
+			p.mu.Lock()
+			p.Notes = append(p.Notes, fmt.Sprintf("%s: kept the file's MatMulNBits accuracy level: %v", g, err))
+			p.mu.Unlock()
+		} else {
+			model = m
+		}
+	}
+	s, err := p.opts.Runtime.NewSession(model, ort.SessionOptions{Placement: p.placementFor(g),
+		IntraOpThreads: p.opts.IntraOpThreads, GPUMemLimit: p.opts.GPUMemLimit,
+		// The KV cache grows by one position a step: with the arena every
+		// outgrown size stays reserved (+1 GB at 600 positions for 1B).
+		// image_decode runs once per image: without an arena its 0.4 GB of
+		// activations reuse the heap the freed KV cache left.
+		NoArena: (g == "language_model" || g == "image_decode") && os.Getenv("DIPTYCH_LM_ARENA") != "1"})
 	if err != nil {
 		return fmt.Errorf("load janus graph %s: %w", g, err)
 	}
+	p.mu.Lock()
 	p.sess[g] = s
 	p.GraphPlacement[g] = s.Placement
+	p.mu.Unlock()
 	return nil
+}
+
+// accuracyCopy returns the path of a copy of the graph at path whose
+// MatMulNBits nodes use Options.MatMulNBitsAccuracy, making it on first use
+// (the path itself when the graph has none).
+func (p *Pipeline) accuracyCopy(path string) (string, error) {
+	level := p.opts.MatMulNBitsAccuracy
+	if level == 0 {
+		level = 4
+	}
+	dir := p.opts.CacheDir
+	if dir == "" {
+		c, err := os.UserCacheDir()
+		if err != nil {
+			return path, err
+		}
+		dir = filepath.Join(c, "diptych", "graphs")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return path, err
+	}
+	abs, _ := filepath.Abs(path)
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%d|acc%d", abs, st.Size(), st.ModTime().UnixNano(), level)))
+	dst := filepath.Join(dir, hex.EncodeToString(h[:8]), filepath.Base(path))
+	none := dst + ".none"
+	if _, err := os.Stat(dst); err == nil {
+		return dst, nil
+	}
+	if _, err := os.Stat(none); err == nil {
+		return path, nil
+	}
+	n, err := onnx.SetMatMulNBitsAccuracy(path, dst, level)
+	if err != nil {
+		return path, err
+	}
+	if n == 0 {
+		os.MkdirAll(filepath.Dir(none), 0o755)
+		os.WriteFile(none, nil, 0o644)
+		return path, nil
+	}
+	return dst, nil
 }
 
 // placementFor is where graph g's session goes: the pipeline's placement,
@@ -835,6 +988,10 @@ func (p *Pipeline) Close() error {
 		}
 	}
 	p.sess = map[string]*ort.Session{}
+	if err := p.table.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	p.table = nil
 	p.mem.Close()
 	p.mem = nil
 	return errors.Join(errs...)

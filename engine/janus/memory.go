@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"diptych/engine/models"
+	"diptych/engine/onnx"
 )
 
 // This file holds the RAM check that runs before any weight is loaded, and
@@ -154,6 +155,9 @@ func (e *MemoryError) Error() string { return e.Msg }
 func textEmbedderOf(l models.Layout) string {
 	if _, ok := l.Components["embed_tokens"]; ok {
 		return "embed_tokens"
+	}
+	if _, err := onnx.FindGatherTable(l.Components["prepare_inputs_embeds"].Model, "input_ids"); err == nil {
+		return "table" // read from disk: no resident weights
 	}
 	return "prepare_inputs_embeds"
 }

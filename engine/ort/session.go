@@ -25,6 +25,12 @@ type SessionOptions struct {
 	Optimization string
 	// GPUMemLimit caps the CUDA arena in bytes; 0 = no limit.
 	GPUMemLimit int64
+	// NoArena turns ONNX Runtime's CPU memory arena off for this session:
+	// freed tensors go back to the allocator (and large ones to the OS)
+	// instead of staying reserved for the session. For sessions whose
+	// tensors grow every run (a KV cache), where the arena keeps every
+	// outgrown size.
+	NoArena bool
 	// Outputs restricts the outputs the session computes and Run expects
 	// (for example one hidden state of a text encoder); nil means all.
 	Outputs []string
@@ -84,6 +90,9 @@ func (rt *Runtime) newSession(path string, info onnx.ModelInfo, o SessionOptions
 		so.SetGraphOptimizationLevel(optimizationLevel(o.Optimization)),
 		so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"),
 		so.AddSessionConfigEntry("session.force_spinning_stop", "1"),
+	}
+	if o.NoArena {
+		steps = append(steps, so.SetCpuMemArena(false))
 	}
 	if err := errors.Join(steps...); err != nil {
 		return nil, fmt.Errorf("session options for %s: %w", path, err)

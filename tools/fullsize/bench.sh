@@ -53,7 +53,7 @@ go build -tags 'sqlite_fts5 migrated_fynedo' -o bin/diptych .
 	echo "seed: $SEED"
 	echo "nice: $NICE"
 	echo "loadavg_start: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "onnxruntime_go_lib: $(readlink -f .runtime)"
+	echo "onnxruntime_go_lib: $(readlink -f .runtime/libonnxruntime.so)"
 	echo "onnxruntime_python: $(PYTHONPATH="$PEER_PATH" $PY -c 'import onnxruntime; print(onnxruntime.__version__)')"
 	echo "torch: $($PY -c 'import torch; print(torch.__version__)')"
 	echo "commit: $(git rev-parse --short HEAD)"
@@ -67,7 +67,7 @@ if [ -d "$JANUS/onnx" ]; then
 		cat $files >/dev/null
 		s=$(date +%s.%N)
 		cat $files >/dev/null
-		echo "{\"combo\": \"$combo\", \"read_s\": $(echo "$(date +%s.%N) - $s" | bc), \"bytes\": $(du -cb $files | tail -1 | cut -f1)}" >"$OUT/files-$combo.json"
+		echo "{\"combo\": \"$combo\", \"read_s\": $(printf '%.3f' "$(echo "$(date +%s.%N) - $s" | bc)"), \"bytes\": $(du -cb $files | tail -1 | cut -f1)}" >"$OUT/files-$combo.json"
 		timed "diptych-janus-$combo" bin/diptych generate --model janus --model-dir "$JANUS" --device cpu \
 			--variant "$combo" --threads "$THREADS" --prompt "$PROMPT" --seed "$SEED" --no-history --quiet \
 			--out "$OUT/diptych-janus-$combo.png" --report "$OUT/diptych-janus-$combo.json"
@@ -88,7 +88,7 @@ else
 fi
 
 if [ "${SKIP_SDXL:-0}" != 1 ] && [ -x tools/fullsize/bench_sdxl.sh ]; then
-	OUT=$OUT PY=$PY THREADS=$THREADS PROMPT=$PROMPT SEED=$SEED NICE=$NICE CACHE=$CACHE tools/fullsize/bench_sdxl.sh || true
+	OUT=$OUT PY=$PY THREADS=$THREADS PROMPT=$PROMPT SEED=$SEED NICE=$NICE CACHE=$CACHE PEER_PATH=$PEER_PATH tools/fullsize/bench_sdxl.sh || true
 fi
 echo "loadavg_end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 $PY tools/fullsize/report.py "$OUT" --docs docs

@@ -26,5 +26,8 @@ if len(sys.argv) > 4 and sys.argv[3] == "--json":
         if not os.path.exists(p):
             p = os.path.join(model_dir, "onnx", f"{g}.onnx")
         n += os.path.getsize(p) + (os.path.getsize(p + "_data") if os.path.exists(p + "_data") else 0)
+    # What Diptych loads for text-to-image: the same minus prepare_inputs_embeds, whose token
+    # table it reads from disk.
+    loaded = sum(os.path.getsize(p) for p in out if "prepare_inputs_embeds" not in os.path.basename(p))
     with open(sys.argv[4], "w") as f:
-        json.dump({"combo": combo, "per_token_bytes": n}, f)
+        json.dump({"combo": combo, "per_token_bytes": n, "diptych_loaded_bytes": loaded}, f)

@@ -41,8 +41,36 @@ def t2i_text(prompt):
     return "<|User|>: " + prompt.strip() + "\n\n<|Assistant|>:<begin_of_image>"
 
 
+def accuracy_copy(path, level):
+    """A copy of a q4 graph with MatMulNBits accuracy_level=level (what Diptych loads on the CPU),
+    made once beside the cache so that both runners load the same graph from a file."""
+    if level < 0 or "_q4" not in os.path.basename(path):
+        return path
+    import onnx
+    from onnx import helper
+
+    d = os.path.join(os.path.expanduser(os.environ.get("DIPTYCH_FULLSIZE_CACHE", "~/.cache/diptych-fullsize")),
+                     "acc", f"{abs(hash(os.path.abspath(path))) % 10**8}-acc{level}")
+    dst = os.path.join(d, os.path.basename(path))
+    if os.path.exists(dst):
+        return dst
+    os.makedirs(d, exist_ok=True)
+    m = onnx.load(path, load_external_data=False)
+    for node in m.graph.node:
+        if node.op_type == "MatMulNBits":
+            for at in list(node.attribute):
+                if at.name == "accuracy_level":
+                    node.attribute.remove(at)
+            node.attribute.append(helper.make_attribute("accuracy_level", level))
+    if os.path.exists(path + "_data"):
+        os.symlink(path + "_data", dst + "_data")
+    onnx.save(m, dst + ".tmp")
+    os.rename(dst + ".tmp", dst)
+    return dst
+
+
 class Janus:
-    def __init__(self, model_dir, combo, threads, graphs=T2I):
+    def __init__(self, model_dir, combo, threads, graphs=T2I, accuracy=4):
         import onnxruntime as ort
 
         self.ort = ort
@@ -58,7 +86,7 @@ class Janus:
             if not os.path.exists(p):
                 p = os.path.join(model_dir, "onnx", f"{g}.onnx")
             self.files[g] = p
-            self.s[g] = ort.InferenceSession(p, so, providers=["CPUExecutionProvider"])
+            self.s[g] = ort.InferenceSession(accuracy_copy(p, accuracy), so, providers=["CPUExecutionProvider"])
         lm = self.s["language_model"]
         self.lm_in = {i.name: i for i in lm.get_inputs()}
         self.layers = sum(1 for n in self.lm_in if n.startswith("past_key_values.") and n.endswith(".key"))
@@ -107,12 +135,13 @@ class Janus:
             feeds["position_ids"] = np.tile(np.arange(self.length, total, dtype=np.int64), (b, 1))
         for k, v in feeds.items():
             bd.bind_cpu_input(k, v)
+        names = ["hidden_states"]  # get_outputs() follows the binding order
+        bd.bind_output("hidden_states", "cpu")
         for k, v in self.past.items():
             bd.bind_ortvalue_input("past_key_values." + k, v)
             bd.bind_output("present." + k, "cpu")
-        bd.bind_output("hidden_states", "cpu")
+            names.append("present." + k)
         self.s["language_model"].run_with_iobinding(bd)
-        names = [o.name for o in self.s["language_model"].get_outputs()]
         outs = dict(zip(names, bd.get_outputs()))
         for k in self.past:
             self.past[k] = outs["present." + k]
@@ -131,6 +160,8 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--tokens", type=int, default=0, help="image tokens to sample (0 = all 576)")
     ap.add_argument("--teacher", help="npz from janus_torch.py --parity: teacher-forced logits to compare")
+    ap.add_argument("--accuracy-level", type=int, default=4,
+                    help="MatMulNBits accuracy_level for q4 graphs, as Diptych sets on the CPU (-1: the file's)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
 
@@ -139,10 +170,11 @@ def main(argv=None):
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    m = Janus(args.model_dir, args.combo, args.threads)
+    m = Janus(args.model_dir, args.combo, args.threads, accuracy=args.accuracy_level)
     tok = Tokenizer.from_file(os.path.join(args.model_dir, "tokenizer.json"))
     load = time.perf_counter() - t0
     out = {"runner": "onnxruntime-python", "combo": args.combo, "threads": args.threads, "load_s": load,
+           "accuracy_level": args.accuracy_level,
            "files": {g: os.path.basename(p) for g, p in m.files.items()}}
 
     if args.teacher:

@@ -87,6 +87,9 @@ def fmt(v, scale=1.0, nd=2):
     return f"{v * scale:.{nd}f}"
 
 
+GIB = 1 / (1 << 30)
+
+
 def janus_bound(run, combo, bw, prompt_tokens):
     """Weights read per token (language model + gen_head + gen_img_embeds files) plus the mean
     KV cache read (2 CFG rows), over the measured read bandwidth."""
@@ -128,7 +131,7 @@ def main():
     md.append(f"- measured memory read bandwidth: {fmt(bw)} GB/s ({m.get('threads')} threads, tools/fullsize/membw.py)\n")
 
     md.append("## Janus-Pro-1B, text-to-image 384×384 (576 image tokens, CFG batch 2)\n")
-    md.append("| combination | runner | load s | prefill s | first token s | per token ms (median) | total s | peak RSS GB | "
+    md.append("| combination | runner | load s | prefill s | first token s | per token ms (median) | total s | peak RSS GiB | "
               "per token vs ORT loop | per token vs bound |")
     md.append("|---|---|---|---|---|---|---|---|---|---|")
     notes = []
@@ -149,7 +152,7 @@ def main():
             vs_ort = r["per_step_s"] / o["per_step_s"] if (o and r["per_step_s"] and o["per_step_s"]) else None
             vs_bound = r["per_step_s"] / bound if (bound and r["per_step_s"]) else None
             md.append(f"| {combo} | {name} | {fmt(r['load_s'])} | {fmt(r['prefill_s'])} | {fmt(r['first_token_s'])} | "
-                      f"{fmt(r['per_step_s'], 1000, 1)} | {fmt(r['total_s'], 1, 1)} | {fmt(r['rss'], 1e-9)} | "
+                      f"{fmt(r['per_step_s'], 1000, 1)} | {fmt(r['total_s'], 1, 1)} | {fmt(r['rss'], GIB)} | "
                       f"{fmt(vs_ort)}× | {fmt(vs_bound)}× |")
             rows.append({"model": "janus-pro-1b", "combination": combo, "runner": name, "load_s": r["load_s"],
                          "prefill_s": r["prefill_s"], "first_token_s": r["first_token_s"],
@@ -162,10 +165,14 @@ def main():
             notes.append(f"- {combo}: {bytes_per_token / 1e6:.0f} MB read per token (language model + gen_head + "
                          f"gen_img_embeds weights and the mean KV cache of both CFG rows)")
         files = read_json(os.path.join(run, f"files-{combo}.json"))
+        sizes = read_json(os.path.join(run, f"sizes-{combo}.json")) or {}
         if files and d and d["load_s"]:
-            notes.append(f"- {combo}: its text-to-image files ({files['bytes'] / 1e9:.2f} GB) read from the page cache in "
-                         f"{files['read_s']:.2f} s; Diptych's load {d['load_s']:.2f} s = {d['load_s'] / files['read_s']:.1f}× that; "
-                         f"peak RSS {fmt(d['rss'], 1e-9)} GB = {d['rss'] / files['bytes']:.2f}× the files")
+            loaded = sizes.get("diptych_loaded_bytes") or files["bytes"]
+            notes.append(f"- {combo}: its text-to-image files ({files['bytes'] / 1e9:.2f} GB with prepare_inputs_embeds, "
+                         f"which Diptych does not load: it reads the token rows from disk; {loaded / 1e9:.2f} GB without) "
+                         f"read from the page cache in {files['read_s']:.2f} s; Diptych's load {d['load_s']:.2f} s = "
+                         f"{d['load_s'] / files['read_s']:.1f}× that; peak RSS {fmt(d['rss'], GIB)} GiB = "
+                         f"{d['rss'] / loaded:.2f}× the weight bytes it loads")
         if d and o and d["tokens"] and o["tokens"]:
             same = sum(1 for x, y in zip(d["tokens"], o["tokens"]) if x == y)
             first = next((i for i, (x, y) in enumerate(zip(d["tokens"], o["tokens"])) if x != y), len(d["tokens"]))
@@ -186,20 +193,21 @@ def main():
                   f"({'within' if p['ok'] else 'NOT within'} 1e-3)")
     md.append("")
 
-    sdxl = read_json(os.path.join(run, "sdxl.json"))
-    if sdxl:
-        md.append("## SDXL base 1.0\n")
-        md.append("| case | runner | load s | per step s (median) | total s | peak RSS GB | per step vs ORT loop | per step vs bound |")
-        md.append("|---|---|---|---|---|---|---|---|")
-        for case in sdxl.get("cases", []):
-            for r in case["rows"]:
-                md.append(f"| {case['name']} | {r['runner']} | {fmt(r.get('load_s'))} | {fmt(r.get('per_step_s'))} | "
-                          f"{fmt(r.get('total_s'), 1, 1)} | {fmt(r.get('rss'), 1e-9)} | {fmt(r.get('vs_ort'))}× | "
-                          f"{fmt(r.get('vs_bound'))}× |")
-                rows.append({"model": "sdxl", "combination": case["name"], **{k: r.get(k) for k in (
-                    "runner", "load_s", "per_step_s", "total_s")}, "peak_rss_bytes": r.get("rss"),
-                    "vs_ort": r.get("vs_ort"), "vs_bound": r.get("vs_bound")})
-        md.extend(sdxl.get("notes", []))
+    sdxl_rows, sdxl_notes = sdxl_section(run, bw)
+    if sdxl_rows:
+        md.append("## SDXL base 1.0 (CPU, 2 steps, CFG batch 2, Diptych with --low-memory)\n")
+        md.append("| case | runner | load s | per UNet step s (median) | text encoders s | VAE decode s | total s | "
+                  "peak RSS GiB | per step vs ORT loop | per step vs bound |")
+        md.append("|---|---|---|---|---|---|---|---|---|---|")
+        for r in sdxl_rows:
+            md.append(f"| {r['case']} | {r['runner']} | {fmt(r.get('load_s'))} | {fmt(r.get('per_step_s'))} | "
+                      f"{fmt(r.get('te_s'))} | {fmt(r.get('vae_s'))} | {fmt(r.get('total_s'), 1, 1)} | "
+                      f"{fmt(r.get('rss'), GIB)} | {fmt(r.get('vs_ort'))}× | {fmt(r.get('vs_bound'))}× |")
+            rows.append({"model": "sdxl", "combination": r["case"], "runner": r["runner"], "load_s": r.get("load_s"),
+                         "per_step_s": r.get("per_step_s"), "total_s": r.get("total_s"),
+                         "peak_rss_bytes": r.get("rss"), "vs_ort": r.get("vs_ort"), "vs_bound": r.get("vs_bound")})
+        md.append("")
+        md.extend(sdxl_notes)
         md.append("")
     extra = os.path.join(run, "notes.md")
     if os.path.exists(extra):
@@ -217,6 +225,60 @@ def main():
             w.writerow({k: r.get(k) for k in keys})
     chart(rows, os.path.join(a.docs, "benchmarks.png"), m)
     print(f"wrote {a.docs}/benchmarks.md, .csv, .png")
+
+
+def sdxl_section(run, bw):
+    rows, notes = [], []
+    try:
+        unet_bytes = int(open(os.path.join(run, "sdxl-unet-bytes.txt")).read().strip())
+    except (OSError, ValueError):
+        unet_bytes = None
+    for case in ("1024", "768", "refiner"):
+        name = f"diptych-sdxl-{case}"
+        r = read_json(os.path.join(run, f"{name}.json"))
+        t = read_time(os.path.join(run, f"{name}.time"))
+        o = read_json(os.path.join(run, f"ort-sdxl-{case}.json"))
+        label = f"{case}²" if case != "refiner" else "1024², base 1 step + refiner 1 step"
+        ort_step = o.get("per_step_s") if o else None
+        bound = unet_bytes / (bw * 1e9) if (unet_bytes and bw) else None
+        if r:
+            st = {}
+            for x in r.get("timings", []):
+                st[x["stage"]] = st.get(x["stage"], 0) + x["duration_ns"] / 1e9
+            den = st.get("denoise")
+            per = den / (2 if case != "refiner" else 1) if den else None
+            rows.append({"case": label, "runner": "Diptych CLI", "load_s": st.get("load"), "per_step_s": per,
+                         "te_s": st.get("text_encoders"), "vae_s": st.get("vae_decoder") or st.get("refiner vae_decoder"),
+                         "total_s": t.get("wall"), "rss": t.get("rss"),
+                         "vs_ort": per / ort_step if (per and ort_step) else None,
+                         "vs_bound": per / bound if (per and bound) else None})
+            if case == "refiner" and st.get("refiner denoise"):
+                notes.append(f"- refiner: loaded and ran one step ({st['refiner denoise']:.1f} s) after one base step")
+        elif t.get("exit"):
+            notes.append(f"- {label}: Diptych failed (exit {t['exit']}), see {name}.err in the raw results")
+        if o:
+            ot = read_time(os.path.join(run, f"ort-sdxl-{case}.time"))
+            rows.append({"case": label, "runner": "onnxruntime-python (UNet steps only)", "load_s": o.get("load_s"),
+                         "per_step_s": ort_step, "total_s": ot.get("wall"), "rss": ot.get("rss"), "vs_ort": 1.0,
+                         "vs_bound": ort_step / bound if (ort_step and bound) else None})
+            if o.get("parity"):
+                notes.append(f"- parity at {case}²: one UNet step (CFG batch 2), ORT vs PyTorch fp32: max relative "
+                             f"difference {o['parity']['max_rel_diff']:.2e} "
+                             f"({'within' if o['parity']['ok'] else 'NOT within'} 1e-3)")
+        tr = read_json(os.path.join(run, f"torch-sdxl-{case}.json"))
+        if tr:
+            tt = read_time(os.path.join(run, f"torch-sdxl-{case}.time"))
+            rows.append({"case": label, "runner": "PyTorch diffusers UNet (steps only)", "load_s": tr.get("load_s"),
+                         "per_step_s": tr.get("per_step_s"), "total_s": tt.get("wall"), "rss": tt.get("rss"),
+                         "vs_ort": tr["per_step_s"] / ort_step if ort_step else None,
+                         "vs_bound": tr["per_step_s"] / bound if bound else None})
+        if bound and case == "1024":
+            notes.append(f"- bandwidth bound of a UNet step: {unet_bytes / 1e9:.2f} GB of weights / {bw:.1f} GB/s = "
+                         f"{bound:.2f} s; at these sizes a step is compute-bound, far above it")
+    if rows:
+        notes.append("- Diptych's per-step figure is its denoise stage / 2 and so includes creating the UNet session "
+                     "(components load when first used with --low-memory); the peer's and PyTorch's load is separate")
+    return rows, notes
 
 
 def chart(rows, path, m):

@@ -1,0 +1,14 @@
+//go:build linux && cgo
+
+package ort
+
+// #include <malloc.h>
+import "C"
+
+// SetMmapThreshold makes glibc serve allocations of at least n bytes with
+// their own mmap, so that freeing them returns the memory to the system at
+// once (glibc's default threshold grows up to 32 MB and then keeps freed
+// blocks in the heap). ONNX Runtime allocates a new, one position longer KV
+// cache every token step; with the default, the outgrown blocks stay
+// resident (+0.6 GB for Janus-Pro-1B at 600 positions). Process-wide.
+func SetMmapThreshold(n int) bool { return C.mallopt(C.M_MMAP_THRESHOLD, C.int(n)) == 1 }
