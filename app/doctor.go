@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -178,13 +177,6 @@ func verdicts(r DoctorReport) []Verdict {
 			gb(janus7BVRAMMB), noGPU))
 	}
 	return out
-}
-
-// WriteJSON writes the report as indented JSON.
-func (r DoctorReport) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
 }
 
 // WriteText writes the report for people.

@@ -336,39 +336,6 @@ func (s *Studio) Busy() bool {
 	return s.running != nil
 }
 
-// Run queues req and waits for it to finish: the CLI's and tests' way of
-// driving the same path the GUI uses. It returns the final event.
-func (s *Studio) Run(ctx context.Context, req Request) (Event, error) {
-	done := make(chan Event, 1)
-	var id JobID
-	var idMu sync.Mutex
-	idMu.Lock()
-	unsub := s.Subscribe(func(e Event) {
-		idMu.Lock()
-		mine := e.Job.ID == id
-		idMu.Unlock()
-		if mine && e.Job.State.Finished() && e.Kind != EventRemoved {
-			select {
-			case done <- e:
-			default:
-			}
-		}
-	})
-	defer unsub()
-	id = s.Submit(req)
-	idMu.Unlock()
-	select {
-	case e := <-done:
-		if e.Kind != EventDone {
-			return e, fmt.Errorf("generate: %s", e.Err)
-		}
-		return e, nil
-	case <-ctx.Done():
-		s.Cancel(id)
-		return Event{}, ctx.Err()
-	}
-}
-
 func (s *Studio) queuedIndex(id JobID) int {
 	return slices.IndexFunc(s.queue, func(j *Job) bool { return j.ID == id })
 }
