@@ -152,30 +152,22 @@ def build_te(kind, out, which, tiny):
     torch.manual_seed(SEED)
     if which == "text_encoder":
         model = CLIPTextModel(CLIPTextConfig(**te1)).eval()
-        layers = te1["num_hidden_layers"]
-        names = ["last_hidden_state", "pooler_output"] + [f"hidden_states.{i}" for i in range(layers + 1)]
-
-        class Wrap(torch.nn.Module):
-            def __init__(self, m):
-                super().__init__()
-                self.m = m
-
-            def forward(self, input_ids):
-                o = self.m(input_ids=input_ids, output_hidden_states=True)
-                return (o.last_hidden_state, o.pooler_output, *o.hidden_states)
+        layers, heads = te1["num_hidden_layers"], ["last_hidden_state", "pooler_output"]
     else:
         model = CLIPTextModelWithProjection(CLIPTextConfig(**te2)).eval()
-        layers = te2["num_hidden_layers"]
-        names = ["text_embeds", "last_hidden_state"] + [f"hidden_states.{i}" for i in range(layers + 1)]
+        layers, heads = te2["num_hidden_layers"], ["text_embeds", "last_hidden_state"]
+    names = heads + [f"hidden_states.{i}" for i in range(layers + 1)]
 
-        class Wrap(torch.nn.Module):
-            def __init__(self, m):
-                super().__init__()
-                self.m = m
+    class Wrap(torch.nn.Module):
+        """The encoder's named outputs, then every hidden state, as optimum exports them."""
 
-            def forward(self, input_ids):
-                o = self.m(input_ids=input_ids, output_hidden_states=True)
-                return (o.text_embeds, o.last_hidden_state, *o.hidden_states)
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids):
+            o = self.m(input_ids=input_ids, output_hidden_states=True)
+            return (*(getattr(o, h) for h in heads), *o.hidden_states)
     randomize(model, SEED + (1 if which == "text_encoder" else 2))
     d = out / which
     d.mkdir(parents=True, exist_ok=True)
