@@ -76,7 +76,7 @@ func newGenerateCmd(c *cli) *cobra.Command {
 	fs.StringVar(&g.library, "library", "", "history library folder (default: the user's library)")
 	fs.BoolVar(&g.noHistory, "no-history", false, "do not record the result in the history")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress bar")
-	o.lowMem = fs.Bool("low-memory", false, "SDXL: free the text encoders after encoding and the UNet before decoding")
+	o.lowMem = fs.Bool("low-memory", false, "SDXL: free the text encoders after encoding and the UNet before decoding, run the two CFG rows one at a time")
 	o.forceCPU = fs.Bool("force-cpu", false, "Janus: let Janus-Pro-7B run on the CPU (slow; refused otherwise), and skip the RAM check")
 	o.threads = fs.Int("threads", 0, "CPU threads per model (0 = one per core)")
 	o.report = fs.String("report", "", "also write the result (timings, per-token times, Janus image tokens, peak memory) as JSON to this file")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"diptych/engine/discover"
 	"diptych/engine/models"
@@ -57,6 +58,13 @@ type Verdict struct {
 	Installed bool   `json:"installed"`
 	Runs      string `json:"runs"` // "gpu", "cpu", "cpu-slow" or "no"
 	Text      string `json:"verdict"`
+	// Estimate is the time per image expected here on the CPU, from the
+	// project's full-size benchmark scaled to this machine's cores (0 when
+	// the model runs on a GPU or not at all: GPU figures are not measured).
+	Estimate time.Duration `json:"estimate_ns,omitempty"`
+	// EstimateText says it in words: "about 57 s per 384×384 image here
+	// (estimated from a 2-core benchmark)".
+	EstimateText string `json:"estimate,omitempty"`
 }
 
 // DoctorReport is everything `diptych doctor` prints.
@@ -110,11 +118,13 @@ func Diagnose(ctx context.Context, o DoctorOptions) DoctorReport {
 	return r
 }
 
-// Rough memory needs of the published fp32 exports (weights plus activations
-// at the default size), used for the verdicts.
+// Rough memory needs (weights plus activations at the default size), used
+// for the verdicts. The CPU figures are docs/benchmarks.md's peaks with
+// headroom: SDXL 1024² with --low-memory, Janus-Pro-1B's default combination.
 const (
 	sdxlVRAMMB    = 10 * 1024
-	janus1BRAMMB  = 8 * 1024
+	sdxlCPURAMMB  = 16 * 1024
+	janus1BRAMMB  = 4 * 1024
 	janus7BVRAMMB = 20 * 1024
 )
 
@@ -143,6 +153,11 @@ func verdicts(r DoctorReport) []Verdict {
 	add := func(model string, inst bool, runs, text string) {
 		out = append(out, Verdict{Model: model, Installed: inst, Runs: runs, Text: text})
 	}
+	onCPU := func(f cpuFigure) {
+		v := &out[len(out)-1]
+		v.Estimate = f.estimate(r.Host.Cores)
+		v.EstimateText = f.estimateText(r.Host.Cores)
+	}
 
 	for _, m := range []struct {
 		name string
@@ -153,11 +168,14 @@ func verdicts(r DoctorReport) []Verdict {
 		case gpuFits(sdxlVRAMMB):
 			add(m.name, inst, "gpu", fmt.Sprintf("will run on %s (%s)", best.Name, gb(best.TotalMB)))
 		case r.CUDA.Usable:
-			add(m.name, inst, "cpu-slow", fmt.Sprintf("needs a CUDA GPU with ~%s — %s has %s; it will run on the CPU, slowly (minutes per image)",
+			add(m.name, inst, "cpu-slow", fmt.Sprintf("needs a CUDA GPU with ~%s — %s has %s; it will run on the CPU, slowly",
 				gb(sdxlVRAMMB), best.Name, gb(best.TotalMB)))
 		default:
-			add(m.name, inst, "cpu-slow", fmt.Sprintf("needs a CUDA GPU with ~%s — %s; the CPU works but takes minutes per image",
-				gb(sdxlVRAMMB), noGPU))
+			add(m.name, inst, "cpu-slow", fmt.Sprintf("needs a CUDA GPU with ~%s — %s; the CPU works with %s of RAM, slowly",
+				gb(sdxlVRAMMB), noGPU, gb(sdxlCPURAMMB)))
+		}
+		if m.kind == models.KindSDXLBase && out[len(out)-1].Runs != "gpu" {
+			onCPU(sdxlCPU)
 		}
 	}
 	inst := installed(models.KindJanus, "1B")
@@ -166,6 +184,7 @@ func verdicts(r DoctorReport) []Verdict {
 		add("Janus-Pro-1B", inst, "gpu", fmt.Sprintf("will run on %s", best.Name))
 	case r.Host.MemoryMB >= janus1BRAMMB:
 		add("Janus-Pro-1B", inst, "cpu", fmt.Sprintf("will run on the CPU (%d cores, %s RAM)", r.Host.Cores, gb(r.Host.MemoryMB)))
+		onCPU(janus1BCPU)
 	default:
 		add("Janus-Pro-1B", inst, "no", fmt.Sprintf("needs ~%s of RAM on the CPU — this machine has %s", gb(janus1BRAMMB), gb(r.Host.MemoryMB)))
 	}
@@ -234,5 +253,8 @@ func (r DoctorReport) WriteText(w io.Writer) {
 			mark = "installed"
 		}
 		p("  %s (%s): %s", v.Model, mark, v.Text)
+		if v.EstimateText != "" {
+			p("      %s", v.EstimateText)
+		}
 	}
 }

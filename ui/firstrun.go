@@ -33,7 +33,8 @@ type Welcome struct {
 	Import        *widget.Button
 	Demo          *widget.Button
 	// Machine lists what this computer can run (from the doctor), with
-	// the time per image seen here when the history has runs.
+	// the time per image seen here when the history has runs, else the
+	// doctor's estimate from the full-size benchmark.
 	Machine *widget.Label
 
 	janus, sdxl string // the catalog names the buttons download
@@ -113,7 +114,9 @@ func (w *Welcome) setMachine(d Diagnosis, perImage map[string]time.Duration) {
 			engine = EngineJanus
 		}
 		if t, ok := perImage[engine]; ok && v.Runs != "no" {
-			line += fmt.Sprintf(" — about %s per image here", format.Duration(t))
+			line += fmt.Sprintf(" — about %s per image here so far", format.Duration(t))
+		} else if v.Estimate != "" && v.Runs != "no" {
+			line += " — " + v.Estimate
 		}
 		lines = append(lines, line)
 	}

@@ -68,6 +68,7 @@ type StudioView struct {
 	CFG, Temperature *widget.Slider
 	Images           *widget.Slider
 	InitImage        *widget.Label
+	ChooseInit       *widget.Button
 	ClearInit        *widget.Button
 	Strength         *widget.Slider
 	Device           *widget.Select
@@ -81,6 +82,9 @@ type StudioView struct {
 	Split            *container.Split
 
 	sdxlBox, janusBox, initBox, negBox *fyne.Container
+	// strengthRow shows only while an init image is set; initBox (the
+	// img2img rows) is where a dropped image always becomes the init image.
+	strengthRow fyne.CanvasObject
 	// JanusSize says Janus-Pro's fixed size where SDXL has its sliders.
 	JanusSize *widget.Label
 	// LeftScroll holds the controls (it should never need scrolling at
@@ -188,8 +192,9 @@ func newStudioView(u *UI) *StudioView {
 	v.Temperature, tl = newSlider(0.1, 1.5, 0.05, 1, func(f float64) string { return fmt.Sprintf("%.2f", f) })
 	v.Images, il = newSlider(1, 8, 1, 1, func(f float64) string { return fmt.Sprintf("%d", int(f)) })
 
-	v.InitImage = widget.NewLabel("")
+	v.InitImage = widget.NewLabel(noInitImage)
 	v.InitImage.Truncation = fyne.TextTruncateEllipsis
+	v.ChooseInit = widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), func() { u.chooseInitImage() })
 	v.ClearInit = widget.NewButtonWithIcon("", theme.CancelIcon(), func() { v.SetInitImage("") })
 	v.Strength, stl = newSlider(0.05, 1, 0.05, 0.6, func(f float64) string { return fmt.Sprintf("%.2f", f) })
 
@@ -230,9 +235,12 @@ func newStudioView(u *UI) *StudioView {
 		f("Refiner", container.NewBorder(nil, nil, h.With(v.Refiner, "Hand the last steps to the SDXL refiner (if installed)"), nil,
 			h.With(v.SwitchAt, "Share of the steps the base model runs before the refiner takes over")), swl),
 	)
+	v.strengthRow = f("Strength", h.With(v.Strength, "How much to change the init image (1 = ignore it)"), stl)
 	v.initBox = container.NewVBox(
-		f("Init image", v.InitImage, h.With(v.ClearInit, "Stop using the init image")),
-		f("Strength", h.With(v.Strength, "How much to change the init image (1 = ignore it)"), stl),
+		f("Init image", v.InitImage, container.NewHBox(
+			h.With(v.ChooseInit, "Pick an image to start from (image-to-image); or drop one on this row"),
+			h.With(v.ClearInit, "Stop using the init image"))),
+		v.strengthRow,
 	)
 	v.janusBox = container.NewVBox(
 		f("Size", v.JanusSize, nil),
@@ -356,7 +364,13 @@ func (v *StudioView) refreshVisibility() {
 	}
 	show(v.sdxlBox, !janus)
 	show(v.janusBox, janus)
-	show(v.initBox, !janus && v.initPath != "")
+	show(v.initBox, !janus)
+	show(v.strengthRow, v.initPath != "")
+	if v.initPath == "" {
+		v.ClearInit.Disable()
+	} else {
+		v.ClearInit.Enable()
+	}
 	show(v.negBox, !janus)
 	if v.Welcome != nil {
 		show(v.Welcome.content, len(v.modelLabels) == 0)
@@ -390,12 +404,23 @@ func (v *StudioView) syncAspect() {
 	v.Aspect.SetSelected(customAspect)
 }
 
+// noInitImage is the init-image row's text while none is set.
+const noInitImage = "None — drop an image here"
+
 // SetInitImage makes path the init image of SDXL runs ("" clears it).
 func (v *StudioView) SetInitImage(path string) {
 	v.initPath = path
-	v.InitImage.SetText(filepath.Base(path))
+	if path == "" {
+		v.InitImage.SetText(noInitImage)
+	} else {
+		v.InitImage.SetText(filepath.Base(path))
+	}
 	v.refreshVisibility()
 }
+
+// InitImageRow is the img2img rows' area: an image dropped inside it is
+// always taken as the init image, even one that carries settings.
+func (v *StudioView) InitImageRow() fyne.CanvasObject { return v.initBox }
 
 // Request builds the request from the controls.
 func (v *StudioView) Request() (Request, error) {

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -118,7 +119,7 @@ func New(b Backend, w fyne.Window, o Options) *UI {
 
 	if w != nil {
 		w.SetContent(u.content)
-		w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.HandleDrop(uris) })
+		w.SetOnDropped(func(pos fyne.Position, uris []fyne.URI) { u.HandleDropAt(pos, uris) })
 		w.SetCloseIntercept(u.RequestClose)
 		u.installShortcuts(w.Canvas())
 		w.Canvas().SetOnTypedKey(u.TypedKey)
@@ -309,25 +310,74 @@ func (u *UI) quit() {
 // SDXL init image; anything else is reported, naming the file.
 func (u *UI) HandleDrop(uris []fyne.URI) {
 	for _, uri := range uris {
-		path := uri.Path()
-		go func() {
-			req, isSettings, err := readDropped(path)
-			u.do(func() {
-				switch {
-				case err != nil:
-					u.showError(err)
-				case isSettings:
-					u.Studio.Apply(req)
-					u.Tabs.SelectIndex(0)
-					u.setStatus("Loaded the settings stored in " + filepath.Base(path))
-				default:
-					u.Studio.SetInitImage(path)
-					u.Tabs.SelectIndex(0)
-					u.setStatus("Using " + filepath.Base(path) + " as the init image")
-				}
-			})
-		}()
+		u.openImage(uri.Path(), false)
 	}
+}
+
+// HandleDropAt is HandleDrop for a drop at pos (window coordinates): on
+// the Studio's init-image rows every image becomes the init image, even a
+// PNG that carries settings.
+func (u *UI) HandleDropAt(pos fyne.Position, uris []fyne.URI) {
+	asInit := u.Tabs.SelectedIndex() == 0 && u.inside(u.Studio.InitImageRow(), pos)
+	for _, uri := range uris {
+		u.openImage(uri.Path(), asInit)
+	}
+}
+
+// inside says whether pos (window coordinates) falls on the visible o.
+func (u *UI) inside(o fyne.CanvasObject, pos fyne.Position) bool {
+	if o == nil || !o.Visible() {
+		return false
+	}
+	d := fyne.CurrentApp().Driver()
+	if d == nil {
+		return false
+	}
+	at, size := d.AbsolutePositionForObject(o), o.Size()
+	return pos.X >= at.X && pos.Y >= at.Y && pos.X < at.X+size.Width && pos.Y < at.Y+size.Height
+}
+
+// chooseInitImage asks for an image file and makes it the init image.
+func (u *UI) chooseInitImage() {
+	if u.opts.NoDialogs || u.win == nil {
+		return
+	}
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil {
+			u.showError(err)
+			return
+		}
+		if rc == nil {
+			return
+		}
+		rc.Close()
+		u.openImage(rc.URI().Path(), true)
+	}, u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".PNG", ".JPG", ".JPEG"}))
+	d.Show()
+}
+
+// openImage reads a dropped or chosen image off the UI goroutine and then
+// loads its settings or, asInit or when it has none, makes it the init
+// image. A file that is not a usable image is reported and nothing changes.
+func (u *UI) openImage(path string, asInit bool) {
+	go func() {
+		req, isSettings, err := readDropped(path)
+		u.do(func() {
+			switch {
+			case err != nil:
+				u.showError(err)
+			case isSettings && !asInit:
+				u.Studio.Apply(req)
+				u.Tabs.SelectIndex(0)
+				u.setStatus("Loaded the settings stored in " + filepath.Base(path))
+			default:
+				u.Studio.SetInitImage(path)
+				u.Tabs.SelectIndex(0)
+				u.setStatus("Using " + filepath.Base(path) + " as the init image")
+			}
+		})
+	}()
 }
 
 // MaxDropPixels is the largest dropped image read (64 megapixels).

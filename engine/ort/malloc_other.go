@@ -4,3 +4,6 @@ package ort
 
 // SetMmapThreshold is a no-op off Linux/glibc.
 func SetMmapThreshold(n int) bool { return false }
+
+// ReleaseFreedMemory is a no-op off Linux/glibc.
+func ReleaseFreedMemory() {}

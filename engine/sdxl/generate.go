@@ -333,6 +333,12 @@ type conditioning struct {
 	warnings []string
 }
 
+// row is batch row k of c alone (a batch of one).
+func (c conditioning) row(k int) conditioning {
+	part := func(v []float32) []float32 { n := len(v) / c.batch; return v[k*n : (k+1)*n] }
+	return conditioning{embeds: part(c.embeds), pooled: part(c.pooled), timeIDs: part(c.timeIDs), batch: 1}
+}
+
 func (run *runState) encode(r Request, cfg bool) (conditioning, error) {
 	p := run.p
 	var out conditioning
@@ -497,6 +503,45 @@ func (run *runState) unet(latents []float32, shape ort.Shape, t float64, i int, 
 		x = append(x, latents...)
 	}
 	sched.ScaleModelInput(x, i)
+	n := len(latents)
+	var pred []float32
+	if p.opts.LowMemory && b > 1 {
+		// One row at a time: the same arithmetic per row (the UNet has no
+		// cross-batch operation), half the activations. At 1024² the
+		// attention maps of a CFG batch of two are ~1.3 GB each.
+		pred = make([]float32, 0, b*n)
+		for row := 0; row < b; row++ {
+			out, err := run.unetRun(s, x[row*n:(row+1)*n], shape, t, i, cond.row(row))
+			if err != nil {
+				return nil, err
+			}
+			pred = append(pred, out...)
+		}
+	} else if pred, err = run.unetRun(s, x, shape, t, i, cond); err != nil {
+		return nil, err
+	}
+	if hasNaN(pred) {
+		return nil, fmt.Errorf("sdxl: unet at step %d (t=%g) %w", i, t, ErrNaN)
+	}
+	if !cfg {
+		return append([]float32(nil), pred[:n]...), nil
+	}
+	u, c := pred[:n], pred[n:2*n]
+	g := float32(r.Guidance)
+	eps := make([]float32, n)
+	for k := range eps {
+		eps[k] = u[k] + g*(c[k]-u[k])
+	}
+	if r.GuidanceRescale > 0 {
+		rescale(eps, c, float32(r.GuidanceRescale))
+	}
+	return eps, nil
+}
+
+// unetRun runs the UNet once on x, a batch of cond.batch latents of shape
+// [1,C,H,W] each, and returns its prediction (same layout as x).
+func (run *runState) unetRun(s *ort.Session, x []float32, shape ort.Shape, t float64, i int, cond conditioning) ([]float32, error) {
+	b := cond.batch
 	bshape := ort.Shape{int64(b), shape[1], shape[2], shape[3]}
 	typeOf := func(name string) onnx.ElementType { t, _ := s.Input(name); return t.Type }
 	var vals []ort.Value
@@ -527,8 +572,9 @@ func (run *runState) unet(latents []float32, shape ort.Shape, t float64, i int, 
 		return nil, fmt.Errorf("sdxl: unet inputs for step %d could not be made (types %v)", i, []onnx.ElementType{
 			typeOf("sample"), tsInfo.Type, typeOf("encoder_hidden_states"), typeOf("text_embeds"), typeOf("time_ids")})
 	}
+	run.p.unetBatch = b
 	start := time.Now()
-	err = s.Run(run.ctx, map[string]ort.Value{"sample": sample, "timestep": timestep, "encoder_hidden_states": ehs,
+	err := s.Run(run.ctx, map[string]ort.Value{"sample": sample, "timestep": timestep, "encoder_hidden_states": ehs,
 		"text_embeds": te, "time_ids": tid}, map[string]ort.Value{"out_sample": out})
 	run.modelTime += time.Since(start)
 	if err != nil {
@@ -538,23 +584,7 @@ func (run *runState) unet(latents []float32, shape ort.Shape, t float64, i int, 
 	if err != nil {
 		return nil, err
 	}
-	if hasNaN(pred) {
-		return nil, fmt.Errorf("sdxl: unet at step %d (t=%g) %w", i, t, ErrNaN)
-	}
-	n := len(latents)
-	if !cfg {
-		return append([]float32(nil), pred[:n]...), nil
-	}
-	u, c := pred[:n], pred[n:2*n]
-	g := float32(r.Guidance)
-	eps := make([]float32, n)
-	for k := range eps {
-		eps[k] = u[k] + g*(c[k]-u[k])
-	}
-	if r.GuidanceRescale > 0 {
-		rescale(eps, c, float32(r.GuidanceRescale))
-	}
-	return eps, nil
+	return append([]float32(nil), pred...), nil
 }
 
 // rescale applies diffusers' rescale_noise_cfg: eps = φ·eps·(std_c/std_g) +

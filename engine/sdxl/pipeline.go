@@ -29,7 +29,10 @@ type Options struct {
 	Placement ort.Placement // zero value: CPU
 	Threads   int           // intra-op threads; 0 = one per core
 	// LowMemory frees the text encoders after encoding and the UNet before
-	// VAE decoding, so peak memory is the largest single component.
+	// VAE decoding, so peak memory is the largest single component, and
+	// runs the two CFG rows through the UNet one after the other (half the
+	// activations: at 1024² a CFG batch of two holds ~1.3 GB per attention
+	// map).
 	LowMemory bool
 }
 
@@ -56,6 +59,8 @@ type Pipeline struct {
 	// placed is where each component's session was placed; it outlives the
 	// session (low-memory mode frees the UNet before decoding).
 	placed map[string]ort.Placement
+	// unetBatch is the batch of the last UNet run (tests).
+	unetBatch int
 }
 
 // dims are the tensor widths read from the graphs.
@@ -305,7 +310,12 @@ func (p *Pipeline) session(name string, outputs ...string) (*ort.Session, error)
 		return nil, fmt.Errorf("sdxl: %s has no %s/model.onnx (needed for this request)", p.Dir, name)
 	}
 	s, err := p.opts.Runtime.NewSession(c.Model, ort.SessionOptions{Placement: p.opts.Placement,
-		IntraOpThreads: p.opts.Threads, Outputs: outputs})
+		IntraOpThreads: p.opts.Threads, Outputs: outputs,
+		// Low memory: no CPU arena for the two big activation users. The
+		// arena grows by doubling and keeps what it grew; without it a
+		// step's activations are freed as they die (a UNet step at 1024²
+		// takes a minute on the CPU, so the allocations cost nothing).
+		NoArena: p.opts.LowMemory && (name == "unet" || name == "vae_decoder")})
 	if err != nil {
 		return nil, fmt.Errorf("sdxl: load %s: %w", name, err)
 	}
@@ -314,13 +324,18 @@ func (p *Pipeline) session(name string, outputs ...string) (*ort.Session, error)
 	return s, nil
 }
 
-// free closes the named sessions.
+// free closes the named sessions and returns their memory to the system.
 func (p *Pipeline) free(names ...string) {
+	closed := false
 	for _, n := range names {
 		if s, ok := p.sessions[n]; ok {
 			s.Close()
 			delete(p.sessions, n)
+			closed = true
 		}
+	}
+	if closed {
+		ort.ReleaseFreedMemory()
 	}
 }
 

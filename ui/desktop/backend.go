@@ -325,7 +325,7 @@ func (b *Backend) Diagnose(ctx context.Context) ui.Diagnosis {
 		d.Failure = "The ONNX Runtime library was not found, so nothing can be generated: " + r.Runtime.Error
 	}
 	for _, v := range r.Verdicts {
-		d.Verdicts = append(d.Verdicts, ui.Verdict{Model: v.Model, Runs: v.Runs, Text: v.Text})
+		d.Verdicts = append(d.Verdicts, ui.Verdict{Model: v.Model, Runs: v.Runs, Text: v.Text, Estimate: v.EstimateText})
 	}
 	if b.owned && s.ORTLib != b.engineORTLib {
 		d.Restart = fmt.Sprintf("the runtime library setting (%q) takes effect when Diptych restarts; until then it uses %q",
