@@ -193,7 +193,8 @@ func printResult(c *cli, req app.Request, res app.Result, paths []string) {
 	if n := len(res.StepTimes); n > 0 {
 		st := append([]time.Duration(nil), res.StepTimes...)
 		sort.Slice(st, func(i, j int) bool { return st[i] < st[j] })
-		fmt.Fprintf(c.stdout, "  %-22s %10s (%d tokens)\n", "per token (median)", format.Duration(st[n/2]), n)
+		what := map[bool]string{true: "token", false: "step"}[req.Model == app.ModelJanus]
+		fmt.Fprintf(c.stdout, "  %-22s %10s (%d %ss)\n", "per "+what+" (median)", format.Duration(st[n/2]), n, what)
 	}
 	fmt.Fprintf(c.stdout, "  %-22s %10s\n", "total", format.Duration(res.Total))
 	fmt.Fprintf(c.stdout, "  peak memory %d MB (process RSS)", res.PeakRSSMB)

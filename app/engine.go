@@ -85,9 +85,12 @@ type Result struct {
 	Precision string        `json:"precision"` // fp32, fp16, ...
 	Warnings  []string      `json:"warnings,omitempty"`
 	// StepTimes is the wall time of each image-token step (Janus-Pro, first
-	// batch) for per-step medians; Tokens the image tokens of each image.
-	StepTimes []time.Duration `json:"step_ns,omitempty"`
-	Tokens    [][]int         `json:"tokens,omitempty"`
+	// batch) or denoising step (SDXL base; the refiner's are in
+	// RefinerStepTimes) for per-step medians; Tokens the image tokens of
+	// each image.
+	StepTimes        []time.Duration `json:"step_ns,omitempty"`
+	RefinerStepTimes []time.Duration `json:"refiner_step_ns,omitempty"`
+	Tokens           [][]int         `json:"tokens,omitempty"`
 }
 
 // Engine runs generations. The real one (app/local) drives engine/sdxl and

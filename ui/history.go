@@ -138,14 +138,14 @@ type HistoryView struct {
 	onBoards  func() // the boards dialog's refresh, while open
 	onLoaded  func() // called once after the first page of a reload
 
-	pages    *pageWindow
-	query    gallery.Query // the query the pages belong to
-	group    int64         // group filter (0: none)
-	gen      int           // bumps on every new query, so stale pages are dropped
-	thumbs   *thumbCache
-	Selected *gallery.Generation
-	deleted  []int64
-	debounce *time.Timer
+	pages     *pageWindow
+	query     gallery.Query // the query the pages belong to
+	group     int64         // group filter (0: none)
+	gen       int           // bumps on every new query, so stale pages are dropped
+	thumbs    *thumbCache
+	Selected  *gallery.Generation
+	undoTrash *trashUndo
+	debounce  *time.Timer
 
 	content fyne.CanvasObject
 }
@@ -236,8 +236,8 @@ func newHistoryView(u *UI) *HistoryView {
 	v.Favourite = widget.NewButtonWithIcon("Favourite", theme.ConfirmIcon(), v.toggleFavourite)
 	v.Export = widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), v.export)
 	v.Delete = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), v.delete)
-	v.Undo = widget.NewButtonWithIcon("Undo delete", theme.ContentUndoIcon(), v.undo)
-	v.Undo.Hide()
+	v.undoTrash = newTrashUndo(u, v.Reload)
+	v.Undo = v.undoTrash.Button
 	v.EmptyTrash = widget.NewButtonWithIcon("Empty trash…", theme.DeleteIcon(), v.confirmEmptyTrash)
 	v.EmptyTrash.Hide()
 	v.ShowGroup = widget.NewButtonWithIcon("Show group", theme.ViewRestoreIcon(), v.showGroup)
@@ -682,12 +682,9 @@ func (v *HistoryView) deleteSelected() {
 	if len(ids) == 0 {
 		return
 	}
-	v.u.work(func() error { return v.u.b.Delete(v.u.ctx, ids...) }, func() {
-		v.deleted = ids
-		v.Undo.Show()
+	v.undoTrash.trash(ids, false, func() {
 		clear(v.selected)
 		v.updateSelBar()
-		v.u.setStatus(fmt.Sprintf("Moved %d image(s) to the trash — Undo to restore", len(ids)))
 		v.Reload()
 	})
 }
@@ -778,27 +775,10 @@ func (v *HistoryView) delete() {
 	if v.Selected == nil {
 		return
 	}
-	id := v.Selected.ID
-	v.u.work(func() error { return v.u.b.Delete(v.u.ctx, id) }, func() {
-		v.deleted = []int64{id}
-		v.Undo.Show()
+	v.undoTrash.trash([]int64{v.Selected.ID}, false, func() {
 		v.Selected = nil
 		v.setDetailEnabled(false)
 		v.Detail.SetText("Deleted. Undo brings it back.")
-		v.u.setStatus("Moved to the trash — Undo to restore")
-		v.Reload()
-	})
-}
-
-func (v *HistoryView) undo() {
-	ids := v.deleted
-	if len(ids) == 0 {
-		return
-	}
-	v.u.work(func() error { return v.u.b.Restore(v.u.ctx, ids...) }, func() {
-		v.deleted = nil
-		v.Undo.Hide()
-		v.u.setStatus("Restored")
 		v.Reload()
 	})
 }
@@ -850,8 +830,7 @@ func (v *HistoryView) emptyTrash() {
 		}
 		return err
 	}, func() {
-		v.deleted = nil
-		v.Undo.Hide()
+		v.undoTrash.forget()
 		v.Selected = nil
 		v.setDetailEnabled(false)
 		v.Detail.SetText("Select an image to see its settings.")

@@ -58,12 +58,12 @@ type Viewer struct {
 	Current *gallery.Generation
 	Index   int
 
-	src     viewerSource
-	deleted []int64
-	popup   *widget.PopUp
-	content fyne.CanvasObject
-	shown   bool
-	loadSeq int
+	src       viewerSource
+	undoTrash *trashUndo
+	popup     *widget.PopUp
+	content   fyne.CanvasObject
+	shown     bool
+	loadSeq   int
 }
 
 func newViewer(u *UI) *Viewer {
@@ -91,8 +91,13 @@ func newViewer(u *UI) *Viewer {
 	v.ReuseSeed = widget.NewButtonWithIcon("Reuse seed", theme.ContentRedoIcon(), v.reuseSeed)
 	v.SendToImg2Img = widget.NewButtonWithIcon("Send to img2img", theme.NavigateNextIcon(), v.sendToImg2Img)
 	v.Delete = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), v.delete)
-	v.Undo = widget.NewButtonWithIcon("Undo delete", theme.ContentUndoIcon(), v.undo)
-	v.Undo.Hide()
+	v.undoTrash = newTrashUndo(u, func() {
+		v.u.History.afterViewerChange(func(src viewerSource) {
+			v.src = src
+			v.show(min(v.Index, max(v.src.Len()-1, 0)))
+		})
+	})
+	v.Undo = v.undoTrash.Button
 	v.AddToBoard = widget.NewButtonWithIcon("Add to board…", theme.ContentAddIcon(), v.showBoardMenu)
 	v.RemoveFromBoard = widget.NewButtonWithIcon("Remove from board…", theme.ContentRemoveIcon(), v.showRemoveMenu)
 
@@ -130,8 +135,7 @@ func (v *Viewer) Visible() bool { return v.shown }
 // Open shows item i of src.
 func (v *Viewer) Open(src viewerSource, i int) {
 	v.src = src
-	v.deleted = nil
-	v.Undo.Hide()
+	v.undoTrash.forget()
 	if v.u.win != nil {
 		c := v.u.win.Canvas()
 		if v.popup == nil {
@@ -371,11 +375,7 @@ func (v *Viewer) delete() {
 	if v.Current == nil || v.Current.DeletedAt != nil {
 		return
 	}
-	id := v.Current.ID
-	v.u.work(func() error { return v.u.b.Delete(v.u.ctx, id) }, func() {
-		v.deleted = append(v.deleted, id)
-		v.Undo.Show()
-		v.u.setStatus("Moved to the trash — Undo to restore")
+	v.undoTrash.trash([]int64{v.Current.ID}, true, func() {
 		v.u.History.afterViewerChange(func(src viewerSource) {
 			v.src = src
 			if v.src.Len() == 0 {
@@ -383,22 +383,6 @@ func (v *Viewer) delete() {
 				return
 			}
 			v.show(min(v.Index, v.src.Len()-1))
-		})
-	})
-}
-
-func (v *Viewer) undo() {
-	ids := v.deleted
-	if len(ids) == 0 {
-		return
-	}
-	v.u.work(func() error { return v.u.b.Restore(v.u.ctx, ids...) }, func() {
-		v.deleted = nil
-		v.Undo.Hide()
-		v.u.setStatus("Restored")
-		v.u.History.afterViewerChange(func(src viewerSource) {
-			v.src = src
-			v.show(min(v.Index, max(v.src.Len()-1, 0)))
 		})
 	})
 }

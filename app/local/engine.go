@@ -238,7 +238,7 @@ func (e *Engine) generateSDXL(ctx context.Context, req app.Request, progress fun
 		defer func() { peakGPU = peak.Stop().GPUMB }()
 	}
 	res, err := base.Generate(ctx, sr, onStep("denoise"))
-	out = app.Result{Seed: req.Seed, Warnings: res.Warnings, ModelTime: res.ModelTime}
+	out = app.Result{Seed: req.Seed, Warnings: res.Warnings, ModelTime: res.ModelTime, StepTimes: res.StepTimes}
 	addTimings(&out, res.Timings, "")
 	if err != nil {
 		return out, err
@@ -255,6 +255,7 @@ func (e *Engine) generateSDXL(ctx context.Context, req app.Request, progress fun
 		rr.Width, rr.Height = res.LatentShape[3]*8, res.LatentShape[2]*8
 		res, err = ref.Generate(ctx, rr, onStep("refine"))
 		addTimings(&out, res.Timings, "refiner ")
+		out.RefinerStepTimes = res.StepTimes
 		out.ModelTime += res.ModelTime
 		out.Warnings = append(out.Warnings, res.Warnings...)
 		if err != nil {

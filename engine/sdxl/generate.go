@@ -78,6 +78,9 @@ type Result struct {
 	Latents     []float32   // final latents (1×C×h×w), before VAE scaling
 	LatentShape [4]int
 	Timings     []Timing
+	// StepTimes is the wall time of each denoising step (UNet runs and the
+	// scheduler step), for per-step medians.
+	StepTimes []time.Duration
 	// ModelTime is the time spent inside ONNX Runtime runs.
 	ModelTime time.Duration
 	PeakRSSMB int64
@@ -282,13 +285,22 @@ func (run *runState) generate(r Request, progress func(Progress)) (Result, error
 		latents = sched.AddNoise(latents, gen.Randn(len(latents)), begin)
 	}
 
-	// Denoise.
+	// Denoise. The UNet is created first when it is not loaded yet (with
+	// LowMemory it never is), so the step times are the steps alone.
+	if _, loaded := p.sessions["unet"]; !loaded {
+		tl := time.Now()
+		if _, err := p.session("unet"); err != nil {
+			return res, err
+		}
+		run.stage("unet_load", tl)
+	}
 	t2 := time.Now()
 	n := end - begin
 	for i := begin; i < end; i++ {
 		if err := run.ctx.Err(); err != nil {
 			return res, err
 		}
+		ti := time.Now()
 		eps, err := run.unet(latents, shape, ts[i], i, sched, cond, cfg, r)
 		if err != nil {
 			return res, err
@@ -296,6 +308,7 @@ func (run *runState) generate(r Request, progress func(Progress)) (Result, error
 		if latents, err = sched.Step(eps, latents, i, gen); err != nil {
 			return res, fmt.Errorf("sdxl: scheduler step %d: %w", i, err)
 		}
+		res.StepTimes = append(res.StepTimes, time.Since(ti))
 		if progress != nil {
 			pr := Progress{Stage: "denoise", Step: i - begin + 1, Total: n, Elapsed: time.Since(run.start)}
 			if r.PreviewEvery > 0 && ((i-begin+1)%r.PreviewEvery == 0 || i == end-1) {
@@ -306,11 +319,13 @@ func (run *runState) generate(r Request, progress func(Progress)) (Result, error
 	}
 	run.stage("denoise", t2)
 	res.Latents, res.LatentShape = latents, [4]int{1, c, h, w}
+	if p.opts.LowMemory {
+		// Also when handing latents to the refiner: its UNet must not load
+		// next to this one (21.8 GB peak at 1024² when it did).
+		p.free("unet")
+	}
 	if r.OutputLatents {
 		return res, nil
-	}
-	if p.opts.LowMemory {
-		p.free("unet")
 	}
 
 	// Decode.

@@ -197,6 +197,24 @@ func TestLowMemoryFreesComponents(t *testing.T) {
 	if len(p.sessions) != 1 || p.sessions["vae_decoder"] == nil {
 		t.Fatalf("loaded after a low-memory run: %v, want only vae_decoder", keys(p.sessions))
 	}
+	// The UNet's creation is its own stage, the step times the steps alone.
+	var stages []string
+	for _, st := range low.Timings {
+		stages = append(stages, st.Stage)
+	}
+	if strings.Join(stages, ",") != "text_encoders,unet_load,denoise,vae_decoder" || len(low.StepTimes) != 2 {
+		t.Fatalf("stages %v, %d step times (want 2)", stages, len(low.StepTimes))
+	}
+	// Handing latents to a refiner frees the UNet too, so the refiner's
+	// does not load beside it.
+	lr := req
+	lr.OutputLatents = true
+	if _, err := p.Generate(context.Background(), lr, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, loaded := p.sessions["unet"]; loaded {
+		t.Fatal("the UNet is still loaded after a low-memory run that output latents")
+	}
 	if p.unetBatch != 1 {
 		t.Fatalf("low-memory UNet batch %d, want the CFG rows one at a time", p.unetBatch)
 	}

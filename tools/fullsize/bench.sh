@@ -79,6 +79,18 @@ if [ -d "$JANUS/onnx" ]; then
 			--seed "$SEED" --json "$OUT/torch-janus.json"
 	fi
 	if [ "${SKIP_PARITY:-0}" != 1 ]; then
+		# Seeded sampling against PyTorch needs the float32 graphs throughout (every combination
+		# Diptych offers runs a 4-bit language model): a folder of links to just those files.
+		F32=$CACHE/scratch/janus-float32
+		rm -rf "$F32" && mkdir -p "$F32/onnx"
+		ln -s "$JANUS"/*.json "$F32/"
+		for g in prepare_inputs_embeds language_model lm_head gen_head gen_img_embeds image_decode; do
+			ln -s "$JANUS/onnx/$g.onnx" "$F32/onnx/"
+			[ ! -e "$JANUS/onnx/$g.onnx_data" ] || ln -s "$JANUS/onnx/$g.onnx_data" "$F32/onnx/"
+		done
+		timed diptych-janus-float32 bin/diptych generate --model janus --model-dir "$F32" --device cpu \
+			--threads "$THREADS" --prompt "$PROMPT" --seed "$SEED" --no-history --quiet \
+			--out "$OUT/diptych-janus-float32.png" --report "$OUT/diptych-janus-float32.json"
 		timed parity-torch $PY tools/fullsize/janus_torch.py "$CKPT" --threads "$THREADS" --parity "$OUT/parity-ref.npz"
 		timed parity-ort env PYTHONPATH="$PEER_PATH" $PY tools/fullsize/janus_ort.py "$JANUS" --combo float32 --threads "$THREADS" \
 			--teacher "$OUT/parity-ref.npz" --json "$OUT/parity-janus.json"

@@ -108,15 +108,11 @@ def main(argv=None):
     tokens = out[0].tolist()
     t2 = time.perf_counter()
     decode = 0.0
+    img = None
     if G == 576:
         with torch.no_grad():
             img = model.decode_image_tokens(out)
         decode = time.perf_counter() - t2
-        if args.json:
-            from PIL import Image
-
-            px = np.clip((img[0].permute(1, 2, 0).numpy() + 1) / 2 * 255, 0, 255).astype(np.uint8)
-            Image.fromarray(px).save(os.path.splitext(args.json)[0] + ".png")
     steps = [b - a for a, b in zip(clock.t, clock.t[1:])]
     res = {"runner": "pytorch", "threads": args.threads, "load_s": load, "prompt_tokens": len(cond),
            "prefill_s": None, "first_token_s": clock.t[0] - t1 if clock.t else None,
@@ -126,7 +122,15 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f)
+    if img is not None and args.json:
+        # The figures are written first: the picture is a convenience.
+        from PIL import Image
 
+        a = img[0].float().numpy()
+        if a.shape[0] == 3:  # CHW -> HWC (transformers returns HWC in some versions)
+            a = a.transpose(1, 2, 0)
+        px = np.clip((a + 1) / 2 * 255, 0, 255).astype(np.uint8)
+        Image.fromarray(px).save(os.path.splitext(args.json)[0] + ".png")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -185,6 +185,14 @@ def main():
                          f"(the fp32 combination runs a 4-bit language model, PyTorch float32)")
     md.append("")
     md.extend(notes)
+    f32 = diptych_row(run, "diptych-janus-float32")
+    if f32 and torch_row and f32["tokens"] and torch_row["tokens"]:
+        a, b = f32["tokens"], torch_row["tokens"]
+        first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        notes.append(f"- seeded sampling, Diptych on the float32 graphs vs PyTorch fp32 (same prompt and seed): the "
+                     f"first {first} image tokens are the same ({'meets' if first >= 32 else 'does NOT meet'} the 32 "
+                     f"asked for; {sum(1 for x, y in zip(a, b) if x == y)}/{len(a)} equal in all; after the first "
+                     f"difference the two continue from different tokens)")
     par = read_json(os.path.join(run, "parity-janus.json"))
     if par and "parity" in par:
         p = par["parity"]
@@ -246,14 +254,22 @@ def sdxl_section(run, bw):
             for x in r.get("timings", []):
                 st[x["stage"]] = st.get(x["stage"], 0) + x["duration_ns"] / 1e9
             den = st.get("denoise")
-            per = den / (2 if case != "refiner" else 1) if den else None
-            rows.append({"case": label, "runner": "Diptych CLI", "load_s": st.get("load"), "per_step_s": per,
+            steps = [x / 1e9 for x in r.get("step_ns") or []]
+            if steps:  # the steps alone (the UNet's creation is the unet_load stage)
+                per = statistics.median(steps)
+            else:  # older reports: denoise / steps, UNet creation included
+                per = den / (2 if case != "refiner" else 1) if den else None
+            rows.append({"case": label, "runner": "Diptych CLI", "load_s": st.get("unet_load", st.get("load")), "per_step_s": per,
                          "te_s": st.get("text_encoders"), "vae_s": st.get("vae_decoder") or st.get("refiner vae_decoder"),
                          "total_s": t.get("wall"), "rss": t.get("rss"),
                          "vs_ort": per / ort_step if (per and ort_step) else None,
                          "vs_bound": per / bound if (per and bound) else None})
             if case == "refiner" and st.get("refiner denoise"):
-                notes.append(f"- refiner: loaded and ran one step ({st['refiner denoise']:.1f} s) after one base step")
+                rs = [x / 1e9 for x in r.get("refiner_step_ns") or []]
+                load = st.get("refiner unet_load")
+                notes.append(f"- refiner: loaded its UNet" + (f" in {load:.1f} s" if load else "") +
+                             f" and ran one step ({(rs[0] if rs else st['refiner denoise']):.1f} s) after one base step; "
+                             f"peak RSS {fmt(t.get('rss'), GIB)} GiB")
         elif t.get("exit"):
             notes.append(f"- {label}: Diptych failed (exit {t['exit']}), see {name}.err in the raw results")
         if o:
@@ -276,8 +292,10 @@ def sdxl_section(run, bw):
             notes.append(f"- bandwidth bound of a UNet step: {unet_bytes / 1e9:.2f} GB of weights / {bw:.1f} GB/s = "
                          f"{bound:.2f} s; at these sizes a step is compute-bound, far above it")
     if rows:
-        notes.append("- Diptych's per-step figure is its denoise stage / 2 and so includes creating the UNet session "
-                     "(components load when first used with --low-memory); the peer's and PyTorch's load is separate")
+        notes.append("- Diptych's load column is the UNet's session creation (with --low-memory each component loads "
+                     "when first used and is freed after); its per-step figure is the median of the denoising steps "
+                     "alone, both CFG rows (run one after the other with --low-memory); the peer and PyTorch run "
+                     "the CFG batch of two at once")
     return rows, notes
 
 
