@@ -62,7 +62,7 @@ type Verdict struct {
 	// project's full-size benchmark scaled to this machine's cores (0 when
 	// the model runs on a GPU or not at all: GPU figures are not measured).
 	Estimate time.Duration `json:"estimate_ns,omitempty"`
-	// EstimateText says it in words: "about 57 s per 384×384 image here
+	// EstimateText says it in words: "about 1 min per 384×384 image here
 	// (estimated from a 2-core benchmark)".
 	EstimateText string `json:"estimate,omitempty"`
 }

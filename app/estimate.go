@@ -22,10 +22,10 @@ type cpuFigure struct {
 // The figures of docs/benchmarks.md (2-core AMD EPYC, 2 threads).
 var (
 	// Janus-Pro-1B's default combination, 576 image tokens with CFG.
-	janus1BCPU = cpuFigure{cores: 2, fixed: 57 * time.Second, describe: "per 384×384 image"}
+	janus1BCPU = cpuFigure{cores: 2, fixed: 76 * time.Second, describe: "per 384×384 image"}
 	// SDXL base at 1024², CFG, --low-memory: text encoders, UNet load and
 	// VAE decode are the fixed part.
-	sdxlCPU = cpuFigure{cores: 2, fixed: 2 * time.Minute, perStep: 82 * time.Second, steps: 30,
+	sdxlCPU = cpuFigure{cores: 2, fixed: 90 * time.Second, perStep: 97 * time.Second, steps: 30,
 		describe: "per 1024×1024 image at 30 steps"}
 )
 

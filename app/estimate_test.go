@@ -28,9 +28,9 @@ func TestVerdictsEstimateTheCPUTime(t *testing.T) {
 		janus     time.Duration
 		janusText string
 	}{
-		{2, janus1BCPU.fixed, "about 57 s per 384×384 image here (estimated from a 2-core benchmark)"},
-		{4, janus1BCPU.fixed / 2, "about 29 s per 384×384 image here"},
-		{64, janus1BCPU.fixed * 2 / maxScaledCores, "about 14 s per 384×384 image here"},
+		{2, janus1BCPU.fixed, "about 1 min per 384×384 image here (estimated from a 2-core benchmark)"},
+		{4, janus1BCPU.fixed / 2, "about 38 s per 384×384 image here"},
+		{64, janus1BCPU.fixed * 2 / maxScaledCores, "about 19 s per 384×384 image here"},
 	} {
 		r := DoctorReport{Host: discover.Host{Cores: c.cores, MemoryMB: 24 * 1024}}
 		vs := verdicts(r)

@@ -97,7 +97,7 @@ type Verdict struct {
 	Runs  string // "gpu", "cpu", "cpu-slow" or "no"
 	Text  string // "will run on the CPU (16 cores, 31 GB RAM)"
 	// Estimate is the expected time per image here before there is a
-	// history: "about 57 s per 384×384 image here (estimated from a 2-core
+	// history: "about 1 min per 384×384 image here (estimated from a 2-core
 	// benchmark)"; empty when unknown (GPU figures are not measured).
 	Estimate string
 }

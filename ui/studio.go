@@ -405,7 +405,7 @@ func (v *StudioView) syncAspect() {
 }
 
 // noInitImage is the init-image row's text while none is set.
-const noInitImage = "None — drop an image here"
+const noInitImage = "None (drop one here)"
 
 // SetInitImage makes path the init image of SDXL runs ("" clears it).
 func (v *StudioView) SetInitImage(path string) {

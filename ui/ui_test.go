@@ -743,7 +743,10 @@ func TestSettingsViewSaves(t *testing.T) {
 	themes := make(chan string, 1)
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, widget.NewLabel(""))
-	u := New(f, w, Options{Prefs: a.Preferences(), OnTheme: func(s string) { themes <- s }})
+	// UI work from goroutines (the model reload after saving) runs here,
+	// on the test goroutine, as the window's thread would run it.
+	q := make(chan func(), 1000)
+	u := New(f, w, Options{Prefs: a.Preferences(), OnTheme: func(s string) { themes <- s }, Do: func(fn func()) { q <- fn }})
 	v := u.Settings
 	if v.ModelDirs.Text != "/a\n/b" || v.Device.Selected != "CPU" || v.Theme.Selected != "dark" || v.PreviewEvery.Value != 3 {
 		t.Fatalf("loaded %q %q %q %v", v.ModelDirs.Text, v.Device.Selected, v.Theme.Selected, v.PreviewEvery.Value)
@@ -753,13 +756,20 @@ func TestSettingsViewSaves(t *testing.T) {
 	v.PreviewEvery.SetValue(0)
 	v.Runtime.SetText("/opt/ort/libonnxruntime.so")
 	test.Tap(v.Save)
-	select {
-	case th := <-themes:
-		if th != "light" {
-			t.Fatalf("theme %q", th)
+	deadline := time.After(5 * time.Second)
+wait:
+	for {
+		select {
+		case th := <-themes:
+			if th != "light" {
+				t.Fatalf("theme %q", th)
+			}
+			break wait
+		case fn := <-q:
+			fn()
+		case <-deadline:
+			t.Fatal("no theme callback")
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no theme callback")
 	}
 	got := f.saved[len(f.saved)-1]
 	if strings.Join(got.ModelDirs, ",") != "/a,/c" || got.Theme != "light" || got.PreviewEvery != 0 || got.ORTLib != "/opt/ort/libonnxruntime.so" || got.Device != "cpu" {

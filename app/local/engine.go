@@ -156,13 +156,29 @@ func cacheKey(kind, dir string, parts ...string) string {
 	return key
 }
 
+// sdxlCPUFullMemoryMB is the RAM below which SDXL on the CPU always runs in
+// low-memory mode: all components resident and a CFG batch of two at 1024²
+// need about 20 GB (17.7 GB was measured with the text encoders freed but
+// the CFG batch of two and the arenas kept), low-memory mode 12.9 GB
+// (docs/benchmarks.md).
+const sdxlCPUFullMemoryMB = 32 * 1024
+
+// sdxlLowMemory says whether an SDXL pipeline runs in low-memory mode:
+// when asked (--low-memory), or on the CPU of a machine with less than
+// sdxlCPUFullMemoryMB of RAM, where the full mode would be killed for
+// memory (a GPU run keeps its weights in video memory).
+func sdxlLowMemory(asked, onGPU bool, hostMB int64) bool {
+	return asked || (!onGPU && hostMB > 0 && hostMB < sdxlCPUFullMemoryMB)
+}
+
 func (e *Engine) sdxlPipeline(ctx context.Context, dir, device string) (*sdxl.Pipeline, func(), error) {
 	p, release, err := e.models.acquire(ctx, cacheKey("sdxl", dir, device), modelSizeMB(dir), func() (pipeline, error) {
 		rt, pl, err := e.placement(device)
 		if err != nil {
 			return nil, err
 		}
-		return sdxl.Load(dir, sdxl.Options{Runtime: rt, Placement: pl, Threads: e.opts.Threads, LowMemory: e.opts.LowMem})
+		low := sdxlLowMemory(e.opts.LowMem, pl.OnGPU(), discover.LookupHost().MemoryMB)
+		return sdxl.Load(dir, sdxl.Options{Runtime: rt, Placement: pl, Threads: e.opts.Threads, LowMemory: low})
 	})
 	if err != nil {
 		return nil, nil, err

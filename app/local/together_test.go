@@ -26,3 +26,27 @@ func TestFitsTogetherRule(t *testing.T) {
 		}
 	}
 }
+
+// TestSDXLLowMemoryOnSmallCPUMachines: SDXL on the CPU of a machine with
+// less than 32 GB always frees components between stages (the window has
+// no --low-memory flag); a GPU run or a large machine keeps them unless
+// asked.
+func TestSDXLLowMemoryOnSmallCPUMachines(t *testing.T) {
+	for _, c := range []struct {
+		asked, gpu bool
+		mb         int64
+		want       bool
+	}{
+		{false, false, 16 * 1024, true},
+		{false, false, 24 * 1024, true},
+		{false, false, 64 * 1024, false},
+		{true, false, 64 * 1024, true},
+		{false, true, 16 * 1024, false},
+		{true, true, 16 * 1024, true},
+		{false, false, 0, false}, // memory unknown: as asked
+	} {
+		if got := sdxlLowMemory(c.asked, c.gpu, c.mb); got != c.want {
+			t.Errorf("sdxlLowMemory(asked %v, gpu %v, %d MB) = %v, want %v", c.asked, c.gpu, c.mb, got, c.want)
+		}
+	}
+}

@@ -88,6 +88,7 @@ if [ -d "$JANUS/onnx" ]; then
 			ln -s "$JANUS/onnx/$g.onnx" "$F32/onnx/"
 			[ ! -e "$JANUS/onnx/$g.onnx_data" ] || ln -s "$JANUS/onnx/$g.onnx_data" "$F32/onnx/"
 		done
+		$PY tools/fullsize/janus_files.py "$JANUS" float32 --json "$OUT/sizes-float32.json" >/dev/null
 		timed diptych-janus-float32 bin/diptych generate --model janus --model-dir "$F32" --device cpu \
 			--threads "$THREADS" --prompt "$PROMPT" --seed "$SEED" --no-history --quiet \
 			--out "$OUT/diptych-janus-float32.png" --report "$OUT/diptych-janus-float32.json"

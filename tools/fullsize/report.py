@@ -144,8 +144,6 @@ def main():
         ort_json = read_json(os.path.join(run, f"ort-janus-{combo}.json")) or {}
         bound, bytes_per_token = janus_bound(run, combo, bw or 0, ort_json.get("prompt_tokens", 20)) if bw else (None, None)
         cand = [("Diptych CLI", d), ("onnxruntime-python loop", o)]
-        if combo == "fp32" and torch_row:
-            cand.append((torch_row["runner"], torch_row))
         for name, r in cand:
             if r is None:
                 continue
@@ -178,21 +176,41 @@ def main():
             first = next((i for i, (x, y) in enumerate(zip(d["tokens"], o["tokens"])) if x != y), len(d["tokens"]))
             notes.append(f"- {combo}: Diptych and the onnxruntime-python loop sampled the same first {first} tokens "
                          f"({same}/{len(d['tokens'])} equal)")
-        if combo == "fp32" and torch_row and d and d["tokens"] and torch_row["tokens"]:
-            first = next((i for i, (x, y) in enumerate(zip(d["tokens"], torch_row["tokens"])) if x != y),
-                         len(d["tokens"]))
-            notes.append(f"- {combo}: Diptych and PyTorch sampled the same first {first} image tokens "
-                         f"(the fp32 combination runs a 4-bit language model, PyTorch float32)")
-    md.append("")
-    md.extend(notes)
+    # The float32 graphs throughout against PyTorch float32: the same arithmetic, so the same tokens.
     f32 = diptych_row(run, "diptych-janus-float32")
+    f32_bound = None
+    if bw:
+        sz = read_json(os.path.join(run, "sizes-float32.json")) or {}
+        if sz.get("per_token_bytes"):
+            kv = 2 * KV["layers"] * 2 * KV["heads"] * KV["head_dim"] * (20 + 288) * 4
+            f32_bound = (sz["per_token_bytes"] + kv) / (bw * 1e9)
+    for name, r in (("Diptych CLI", f32), (torch_row["runner"] if torch_row else "", torch_row)):
+        if r is None:
+            continue
+        vs_torch = r["per_step_s"] / torch_row["per_step_s"] if (torch_row and r["per_step_s"]) else None
+        vs_bound = r["per_step_s"] / f32_bound if (f32_bound and r["per_step_s"]) else None
+        md.append(f"| float32 (every graph) | {name} | {fmt(r['load_s'])} | {fmt(r['prefill_s'])} | "
+                  f"{fmt(r['first_token_s'])} | {fmt(r['per_step_s'], 1000, 1)} | {fmt(r['total_s'], 1, 1)} | "
+                  f"{fmt(r['rss'], GIB)} | {fmt(vs_torch)}× PyTorch | {fmt(vs_bound)}× |")
+        rows.append({"model": "janus-pro-1b", "combination": "float32", "runner": name, "load_s": r["load_s"],
+                     "prefill_s": r["prefill_s"], "first_token_s": r["first_token_s"], "per_step_s": r["per_step_s"],
+                     "total_s": r["total_s"], "peak_rss_bytes": r["rss"], "vs_bound": vs_bound})
+    if f32_bound:
+        md.append(f"| float32 (every graph) | bandwidth bound | | | | {fmt(f32_bound, 1000, 1)} | | | | 1.00× |")
+        rows.append({"model": "janus-pro-1b", "combination": "float32", "runner": "bandwidth bound",
+                     "per_step_s": f32_bound})
     if f32 and torch_row and f32["tokens"] and torch_row["tokens"]:
-        a, b = f32["tokens"], torch_row["tokens"]
-        first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        ta, tb = f32["tokens"], torch_row["tokens"]
+        first = next((i for i, (x, y) in enumerate(zip(ta, tb)) if x != y), min(len(ta), len(tb)))
         notes.append(f"- seeded sampling, Diptych on the float32 graphs vs PyTorch fp32 (same prompt and seed): the "
                      f"first {first} image tokens are the same ({'meets' if first >= 32 else 'does NOT meet'} the 32 "
-                     f"asked for; {sum(1 for x, y in zip(a, b) if x == y)}/{len(a)} equal in all; after the first "
-                     f"difference the two continue from different tokens)")
+                     f"asked for; {sum(1 for x, y in zip(ta, tb) if x == y)}/{len(ta)} equal in all)")
+        sz = read_json(os.path.join(run, "sizes-float32.json")) or {}
+        if sz.get("diptych_loaded_bytes") and f32["rss"]:
+            notes.append(f"- float32: peak RSS {fmt(f32['rss'], GIB)} GiB = {f32['rss'] / sz['diptych_loaded_bytes']:.2f}× "
+                         f"the {sz['diptych_loaded_bytes'] / 1e9:.2f} GB of weights Diptych loads for text-to-image")
+    md.append("")
+    md.extend(notes)
     par = read_json(os.path.join(run, "parity-janus.json"))
     if par and "parity" in par:
         p = par["parity"]
@@ -308,7 +326,7 @@ def chart(rows, path, m):
     jr = [r for r in rows if r["model"] == "janus-pro-1b" and r.get("per_step_s")]
     if not jr:
         return
-    combos = [c for c in JANUS_COMBOS if any(r["combination"] == c for r in jr)]
+    combos = [c for c in JANUS_COMBOS + ["float32"] if any(r["combination"] == c for r in jr)]
     runners = []
     for r in jr:
         if r["runner"] not in runners:
@@ -324,8 +342,9 @@ def chart(rows, path, m):
                 ys.append(v[0] * 1000)
         ax.bar(xs, ys, width, label=name)
     ax.set_xticks([j + width * (len(runners) - 1) / 2 for j in range(len(combos))])
-    ax.set_xticklabels(combos)
-    ax.set_ylabel("ms per image token (median)")
+    ax.set_xticklabels([c if c != "float32" else "float32 graphs\n(vs PyTorch fp32)" for c in combos])
+    ax.set_ylabel("ms per image token (median, log scale)")
+    ax.set_yscale("log")
     ax.set_title(f"Janus-Pro-1B full size, {m.get('threads')} threads — {m.get('cpu')}", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
