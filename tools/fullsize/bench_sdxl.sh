@@ -6,18 +6,8 @@
 set -uo pipefail
 BASE=$CACHE/sdxl-base/onnx
 REF=$CACHE/sdxl-refiner/onnx
-run() { nice -n "$NICE" "$@"; }
-timed() {
-	local name=$1
-	shift
-	echo "== $name: $*" | tee -a "$OUT/log.txt"
-	if ! run /usr/bin/time -v -o "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"; then
-		echo "   FAILED (see $OUT/$name.err)" | tee -a "$OUT/log.txt"
-		tail -5 "$OUT/$name.err" | tee -a "$OUT/log.txt"
-		return 0
-	fi
-	grep -E "Maximum resident|Elapsed" "$OUT/$name.time" | sed 's/^/   /' | tee -a "$OUT/log.txt"
-}
+# shellcheck source=tools/fullsize/timed.sh
+. "$(dirname "$0")/timed.sh"
 if [ ! -d "$BASE/unet" ]; then
 	echo "no full-size SDXL base in $BASE: run make fullsize" | tee -a "$OUT/log.txt"
 	exit 0
