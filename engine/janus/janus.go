@@ -283,7 +283,7 @@ func Load(dir string, o Options) (*Pipeline, error) {
 	// the CPU, and the other graphs then follow it there; and creating its
 	// session holds the parsed file, the initializers and their pre-packed
 	// copy at once (~3× its 0.7 GB for q4), which must not overlap the
-	// other graphs' (peak 3.05 → 3.48 GB at full size when it did).
+	// other graphs' (peak 2.96 → 3.40 GiB at full size when it did).
 	if err := p.open("language_model"); err != nil {
 		p.Close()
 		return nil, err

@@ -321,7 +321,7 @@ func (run *runState) generate(r Request, progress func(Progress)) (Result, error
 	res.Latents, res.LatentShape = latents, [4]int{1, c, h, w}
 	if p.opts.LowMemory {
 		// Also when handing latents to the refiner: its UNet must not load
-		// next to this one (21.8 GB peak at 1024² when it did).
+		// next to this one (20.8 GiB peak at 1024² when it did).
 		p.free("unet")
 	}
 	if r.OutputLatents {
