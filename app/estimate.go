@@ -16,7 +16,7 @@ type cpuFigure struct {
 	fixed    time.Duration // per image, not per step: loading, text encoding, decoding
 	perStep  time.Duration // per denoising step (SDXL), or 0
 	steps    int           // steps of the estimate (SDXL's default)
-	describe string        // what the figure is for, "a 384×384 image"
+	describe string        // what the figure is for: "per 384×384 image"
 }
 
 // The figures of docs/benchmarks.md (2-core AMD EPYC, 2 threads).

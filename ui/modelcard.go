@@ -238,7 +238,7 @@ func (v *ModelsView) updateCatalogCard(i widget.ListItemID, o fyne.CanvasObject)
 		}
 		c.Variant.Show()
 		c.Variant.Refresh()
-		setEnabled2(c.Variant, !m.Installed && v.downloading == "")
+		setEnabled(c.Variant, !m.Installed && v.downloading == "")
 	} else {
 		c.Variant.Hide()
 	}
@@ -273,14 +273,6 @@ func (v *ModelsView) updateCatalogCard(i widget.ListItemID, o fyne.CanvasObject)
 		c.progress.Hide()
 	}
 	v.CatalogList.SetItemHeight(i, c.MinSize().Height)
-}
-
-func setEnabled2(s *widget.Select, on bool) {
-	if on {
-		s.Enable()
-	} else {
-		s.Disable()
-	}
 }
 
 // downloadName is the catalog name with the picked variant

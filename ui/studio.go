@@ -366,11 +366,7 @@ func (v *StudioView) refreshVisibility() {
 	show(v.janusBox, janus)
 	show(v.initBox, !janus)
 	show(v.strengthRow, v.initPath != "")
-	if v.initPath == "" {
-		v.ClearInit.Disable()
-	} else {
-		v.ClearInit.Enable()
-	}
+	setEnabled(v.ClearInit, v.initPath != "")
 	show(v.negBox, !janus)
 	if v.Welcome != nil {
 		show(v.Welcome.content, len(v.modelLabels) == 0)

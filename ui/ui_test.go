@@ -454,6 +454,25 @@ func TestDroppedFiles(t *testing.T) {
 	if s.Seed.Text != "31337" || s.Steps.Value != 22 || s.Scheduler.Selected != "heun" || s.Width.Value != 896 || s.Negative.Text != "fog" {
 		t.Fatalf("applied seed %q steps %v sched %q width %v neg %q", s.Seed.Text, s.Steps.Value, s.Scheduler.Selected, s.Width.Value, s.Negative.Text)
 	}
+
+	// The same PNG dropped on the init-image row is the init image, not
+	// its settings; dropped beside the row it is its settings again.
+	s.selectKind(KindSDXLBase)
+	h.pump()
+	row := s.InitImageRow()
+	if !row.Visible() {
+		t.Fatal("no init-image row for SDXL")
+	}
+	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(row)
+	inside := at.Add(fyne.NewPos(row.Size().Width/2, row.Size().Height/2))
+	s.Seed.SetText("5")
+	h.u.HandleDropAt(inside, []fyne.URI{storage.NewFileURI(withMeta)})
+	h.waitFor(t, "init image from a drop on its row", func() bool { return s.initPath == withMeta })
+	if s.Seed.Text != "5" || !strings.HasPrefix(h.u.Status.Text, "Using castle.png as the init image") {
+		t.Fatalf("drop on the row applied settings: seed %q, status %q", s.Seed.Text, h.u.Status.Text)
+	}
+	h.u.HandleDropAt(fyne.NewPos(at.X, at.Y-40), []fyne.URI{storage.NewFileURI(withMeta)})
+	h.waitFor(t, "settings from a drop beside the row", func() bool { return s.Seed.Text == "31337" })
 }
 
 // findButton finds a button by its label in o's tree.

@@ -452,10 +452,11 @@ func (v *Viewer) refreshCurrent() {
 	}()
 }
 
-func setEnabled(b *widget.Button, on bool) {
+// setEnabled enables or disables a button, select or other control.
+func setEnabled(w fyne.Disableable, on bool) {
 	if on {
-		b.Enable()
+		w.Enable()
 	} else {
-		b.Disable()
+		w.Disable()
 	}
 }

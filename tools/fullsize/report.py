@@ -178,12 +178,8 @@ def main():
                          f"({same}/{len(d['tokens'])} equal)")
     # The float32 graphs throughout against PyTorch float32: the same arithmetic, so the same tokens.
     f32 = diptych_row(run, "diptych-janus-float32")
-    f32_bound = None
-    if bw:
-        sz = read_json(os.path.join(run, "sizes-float32.json")) or {}
-        if sz.get("per_token_bytes"):
-            kv = 2 * KV["layers"] * 2 * KV["heads"] * KV["head_dim"] * (20 + 288) * 4
-            f32_bound = (sz["per_token_bytes"] + kv) / (bw * 1e9)
+    prompt_tokens = (read_json(os.path.join(run, "ort-janus-fp32.json")) or {}).get("prompt_tokens", 20)
+    f32_bound = janus_bound(run, "float32", bw, prompt_tokens)[0] if bw else None
     for name, r in (("Diptych CLI", f32), (torch_row["runner"] if torch_row else "", torch_row)):
         if r is None:
             continue
