@@ -2,8 +2,13 @@ package janus
 
 import (
 	"context"
+	"os"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
+
+	"diptych/engine/ort"
 )
 
 // BenchmarkTokenCost times one image token (gen_img_embeds, a one-position
@@ -63,4 +68,94 @@ func BenchmarkTokenCost(b *testing.B) {
 	b.ReportMetric(e, "ns/token@10")
 	b.ReportMetric(l, "ns/token@500")
 	b.ReportMetric(l/e, "ratio500/10")
+}
+
+// BenchmarkFullSizeTokenParts splits one image token of a full-size export
+// (tools/fullsize: make fullsize) into its three graph runs, gen_head,
+// gen_img_embeds and the one-position language_model step, and reports the
+// median of each over DIPTYCH_BENCH_TOKENS tokens (default 100) after a
+// real prompt's prefill. tools/fullsize/janus_parts.py times the same split
+// in the onnxruntime-python peer, so the two can be run back to back:
+//
+//	DIPTYCH_BENCH_JANUS=~/.cache/diptych-fullsize/janus-pro-1b/onnx DIPTYCH_BENCH_COMBO=fp16 \
+//	  go test -tags '…' -run '^$' -bench FullSizeTokenParts -benchtime 1x ./engine/janus
+//
+// Skipped without DIPTYCH_BENCH_JANUS.
+func BenchmarkFullSizeTokenParts(b *testing.B) {
+	dir := os.Getenv("DIPTYCH_BENCH_JANUS")
+	if dir == "" {
+		b.Skip("DIPTYCH_BENCH_JANUS (a full-size Janus-Pro export) is not set")
+	}
+	tokens := 100
+	if s := os.Getenv("DIPTYCH_BENCH_TOKENS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("DIPTYCH_BENCH_TOKENS=%q: want a positive number of tokens", s)
+		}
+		tokens = n
+	}
+	threads := 2
+	if s := os.Getenv("DIPTYCH_BENCH_THREADS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("DIPTYCH_BENCH_THREADS=%q: want a positive number of threads", s)
+		}
+		threads = n
+	}
+	p, err := Load(dir, Options{Runtime: testRuntime(b), Device: ort.Device{Kind: "cpu"},
+		Variant: os.Getenv("DIPTYCH_BENCH_COMBO"), IntraOpThreads: threads, IgnoreMemory: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	_, cond, uncond, err := p.cfgRows("a photograph of an astronaut riding a horse")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var head, embeds, step, total []time.Duration
+	for b.Loop() {
+		emb, err := p.embed(ctx, [][]int{cond, uncond}, nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lm, err := p.newLMRun(2)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hidden, err := lm.step(ctx, emb, len(cond))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for range tokens {
+			t0 := time.Now()
+			logits, err := p.head(ctx, "gen_head", hidden, 2)
+			if err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			id := int64(argmax(logits[:p.Dims.Codebook]))
+			next, err := p.genEmbeds(ctx, []int64{id, id})
+			if err != nil {
+				b.Fatal(err)
+			}
+			t2 := time.Now()
+			if hidden, err = lm.step(ctx, next, 1); err != nil {
+				b.Fatal(err)
+			}
+			t3 := time.Now()
+			head, embeds, step, total = append(head, t1.Sub(t0)), append(embeds, t2.Sub(t1)),
+				append(step, t3.Sub(t2)), append(total, t3.Sub(t0))
+		}
+		lm.close()
+	}
+	median := func(d []time.Duration) float64 {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return float64(s[len(s)/2].Microseconds()) / 1000
+	}
+	b.ReportMetric(median(head), "ms/gen_head")
+	b.ReportMetric(median(embeds), "ms/gen_img_embeds")
+	b.ReportMetric(median(step), "ms/lm_step")
+	b.ReportMetric(median(total), "ms/token")
 }

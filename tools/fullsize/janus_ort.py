@@ -15,6 +15,7 @@ Prints and writes: load, prefill, first token, per-token median, total (seconds)
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -50,7 +51,7 @@ def accuracy_copy(path, level):
     from onnx import helper
 
     d = os.path.join(os.path.expanduser(os.environ.get("DIPTYCH_FULLSIZE_CACHE", "~/.cache/diptych-fullsize")),
-                     "acc", f"{abs(hash(os.path.abspath(path))) % 10**8}-acc{level}")
+                     "acc", f"{hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:12]}-acc{level}")
     dst = os.path.join(d, os.path.basename(path))
     if os.path.exists(dst):
         return dst
