@@ -86,22 +86,7 @@ func BenchmarkFullSizeTokenParts(b *testing.B) {
 	if dir == "" {
 		b.Skip("DIPTYCH_BENCH_JANUS (a full-size Janus-Pro export) is not set")
 	}
-	tokens := 100
-	if s := os.Getenv("DIPTYCH_BENCH_TOKENS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			b.Fatalf("DIPTYCH_BENCH_TOKENS=%q: want a positive number of tokens", s)
-		}
-		tokens = n
-	}
-	threads := 2
-	if s := os.Getenv("DIPTYCH_BENCH_THREADS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			b.Fatalf("DIPTYCH_BENCH_THREADS=%q: want a positive number of threads", s)
-		}
-		threads = n
-	}
+	tokens, threads := benchCount(b, "DIPTYCH_BENCH_TOKENS", 100), benchCount(b, "DIPTYCH_BENCH_THREADS", 2)
 	p, err := Load(dir, Options{Runtime: testRuntime(b), Device: ort.Device{Kind: "cpu"},
 		Variant: os.Getenv("DIPTYCH_BENCH_COMBO"), IntraOpThreads: threads, IgnoreMemory: true})
 	if err != nil {
@@ -158,4 +143,18 @@ func BenchmarkFullSizeTokenParts(b *testing.B) {
 	b.ReportMetric(median(embeds), "ms/gen_img_embeds")
 	b.ReportMetric(median(step), "ms/lm_step")
 	b.ReportMetric(median(total), "ms/token")
+}
+
+// benchCount reads a positive count from the environment variable name, or
+// def when it is unset.
+func benchCount(b *testing.B, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a positive whole number", name, s)
+	}
+	return n
 }

@@ -42,6 +42,13 @@ def t2i_text(prompt):
     return "<|User|>: " + prompt.strip() + "\n\n<|Assistant|>:<begin_of_image>"
 
 
+def cfg_ids(tok, prompt):
+    """The CFG batch's token ids [2, T]: the prompt, and the same length of pad between its first and last token."""
+    cond = tok.encode(t2i_text(prompt)).ids
+    pad = tok.token_to_id("<｜▁pad▁｜>")
+    return np.array([cond, [cond[0]] + [pad] * (len(cond) - 2) + [cond[-1]]], np.int64)
+
+
 def accuracy_copy(path, level):
     """A copy of a q4 graph with MatMulNBits accuracy_level=level (what Diptych loads on the CPU),
     made once beside the cache so that both runners load the same graph from a file."""
@@ -200,10 +207,7 @@ def main(argv=None):
                 json.dump(out, f, indent=1)
         return
 
-    cond = tok.encode(t2i_text(args.prompt)).ids
-    pad = tok.token_to_id("<｜▁pad▁｜>")
-    uncond = [cond[0]] + [pad] * (len(cond) - 2) + [cond[-1]]
-    ids = np.array([cond, uncond], np.int64)
+    ids = cfg_ids(tok, args.prompt)
     G = args.tokens or m.G
     torch.manual_seed(args.seed)
     t1 = time.perf_counter()
@@ -236,7 +240,7 @@ def main(argv=None):
     else:
         img, decode = None, 0.0
     total = time.perf_counter() - t0
-    out.update({"prompt_tokens": len(cond), "prefill_s": prefill, "first_token_s": first,
+    out.update({"prompt_tokens": int(ids.shape[1]), "prefill_s": prefill, "first_token_s": first,
                 "per_token_median_s": statistics.median(step_times), "tokens_s": sampling, "decode_s": decode,
                 "total_s": total, "tokens": tokens, "step_s": step_times})
     if img is not None and args.json:

@@ -39,11 +39,8 @@ def main(argv=None):
 
     m = janus_ort.Janus(args.model_dir, args.combo, args.threads)
     tok = Tokenizer.from_file(os.path.join(args.model_dir, "tokenizer.json"))
-    cond = tok.encode(janus_ort.t2i_text(args.prompt)).ids
-    pad = tok.token_to_id("<｜▁pad▁｜>")
-    uncond = [cond[0]] + [pad] * (len(cond) - 2) + [cond[-1]]
     m.lm_start(2)
-    hidden = m.lm_step(m.embed(np.array([cond, uncond], np.int64)))
+    hidden = m.lm_step(m.embed(janus_ort.cfg_ids(tok, args.prompt)))
     parts = {"gen_head": [], "gen_img_embeds": [], "lm_step": [], "token": []}
     for _ in range(args.tokens):
         t0 = time.perf_counter()
