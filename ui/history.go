@@ -700,28 +700,21 @@ func (v *HistoryView) selectItem(g gallery.Generation) {
 	v.DetailImage.Image = nil
 	v.DetailImage.Refresh()
 	id := g.ID
-	go func() {
-		full, err := v.u.b.Get(v.u.ctx, id)
-		var img image.Image
-		if err == nil && full.Image != nil {
-			img, err = app.LoadImage(v.u.b.Path(full.Image.Path))
+	v.u.loadGeneration(id, func(full gallery.Generation, img image.Image, err error) {
+		if v.Selected == nil || v.Selected.ID != id {
+			return
 		}
-		v.u.do(func() {
-			if v.Selected == nil || v.Selected.ID != id {
-				return
-			}
-			if err != nil {
-				v.u.setStatus(err.Error())
-				return
-			}
-			v.Selected = &full
-			v.Detail.SetText(describe(full))
-			if img != nil {
-				v.DetailImage.Image = img
-				v.DetailImage.Refresh()
-			}
-		})
-	}()
+		if err != nil {
+			v.u.setStatus(err.Error())
+			return
+		}
+		v.Selected = &full
+		v.Detail.SetText(describe(full))
+		if img != nil {
+			v.DetailImage.Image = img
+			v.DetailImage.Refresh()
+		}
+	})
 }
 
 func (v *HistoryView) useSettings() {

@@ -243,6 +243,19 @@ func (u *UI) do(fn func()) {
 	fyne.Do(fn)
 }
 
+// loadGeneration reads generation id with its full-size image off the UI
+// goroutine and hands them to show on it (err from either read).
+func (u *UI) loadGeneration(id int64, show func(full gallery.Generation, img image.Image, err error)) {
+	go func() {
+		full, err := u.b.Get(u.ctx, id)
+		var img image.Image
+		if err == nil && full.Image != nil {
+			img, err = app.LoadImage(u.b.Path(full.Image.Path))
+		}
+		u.do(func() { show(full, img, err) })
+	}()
+}
+
 func (u *UI) setStatus(s string) { u.Status.SetText(s) }
 
 // showError reports an error in the status line and a dialog.

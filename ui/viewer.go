@@ -16,7 +16,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"diptych/app"
 	"diptych/gallery"
 )
 
@@ -193,26 +192,19 @@ func (v *Viewer) show(i int) {
 	setEnabled(v.Delete, g.DeletedAt == nil)
 	v.loadSeq++
 	seq, id := v.loadSeq, g.ID
-	go func() {
-		full, err := v.u.b.Get(v.u.ctx, id)
-		var img image.Image
-		if err == nil && full.Image != nil {
-			img, err = app.LoadImage(v.u.b.Path(full.Image.Path))
+	v.u.loadGeneration(id, func(full gallery.Generation, img image.Image, err error) {
+		if seq != v.loadSeq {
+			return
 		}
-		v.u.do(func() {
-			if seq != v.loadSeq {
-				return
-			}
-			if err != nil {
-				v.u.setStatus(err.Error())
-				v.Image.SetImage(nil)
-				return
-			}
-			v.Current = &full
-			v.showBoards()
-			v.Image.SetImage(img)
-		})
-	}()
+		if err != nil {
+			v.u.setStatus(err.Error())
+			v.Image.SetImage(nil)
+			return
+		}
+		v.Current = &full
+		v.showBoards()
+		v.Image.SetImage(img)
+	})
 }
 
 // pageArrived re-shows the current row once its history page is loaded.

@@ -18,7 +18,6 @@ import (
 // put it, the late cost grows only by the attention over the longer cache.
 func BenchmarkTokenCost(b *testing.B) {
 	p := loadTiny(b, Options{})
-	ctx := context.Background()
 	prompt := []int{p.ids.bos, p.ids.pad, p.ids.pad, p.ids.boi}
 	const early, late, window = 10, 500, 5
 	last := late + window
@@ -27,32 +26,10 @@ func BenchmarkTokenCost(b *testing.B) {
 	}
 	var tEarly, tLate time.Duration
 	for b.Loop() {
-		embeds, err := p.embed(ctx, [][]int{prompt, prompt}, nil, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		lm, err := p.newLMRun(2)
-		if err != nil {
-			b.Fatal(err)
-		}
-		hidden, err := lm.step(ctx, embeds, len(prompt))
-		if err != nil {
-			b.Fatal(err)
-		}
+		lm, hidden := benchPrefill(b, p, prompt, prompt)
 		for tok := 1; tok <= last; tok++ {
 			start := time.Now()
-			logits, err := p.head(ctx, "gen_head", hidden, 2)
-			if err != nil {
-				b.Fatal(err)
-			}
-			id := int64(argmax(logits[:p.Dims.Codebook]))
-			emb, err := p.genEmbeds(ctx, []int64{id, id})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if hidden, err = lm.step(ctx, emb, 1); err != nil {
-				b.Fatal(err)
-			}
+			hidden, _, _ = greedyToken(b, p, lm, hidden)
 			el := time.Since(start)
 			switch {
 			case tok > early-window && tok <= early+window:
@@ -93,41 +70,17 @@ func BenchmarkFullSizeTokenParts(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer p.Close()
-	ctx := context.Background()
 	_, cond, uncond, err := p.cfgRows("a photograph of an astronaut riding a horse")
 	if err != nil {
 		b.Fatal(err)
 	}
 	var head, embeds, step, total []time.Duration
 	for b.Loop() {
-		emb, err := p.embed(ctx, [][]int{cond, uncond}, nil, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		lm, err := p.newLMRun(2)
-		if err != nil {
-			b.Fatal(err)
-		}
-		hidden, err := lm.step(ctx, emb, len(cond))
-		if err != nil {
-			b.Fatal(err)
-		}
+		lm, hidden := benchPrefill(b, p, cond, uncond)
 		for range tokens {
 			t0 := time.Now()
-			logits, err := p.head(ctx, "gen_head", hidden, 2)
-			if err != nil {
-				b.Fatal(err)
-			}
-			t1 := time.Now()
-			id := int64(argmax(logits[:p.Dims.Codebook]))
-			next, err := p.genEmbeds(ctx, []int64{id, id})
-			if err != nil {
-				b.Fatal(err)
-			}
-			t2 := time.Now()
-			if hidden, err = lm.step(ctx, next, 1); err != nil {
-				b.Fatal(err)
-			}
+			var t1, t2 time.Time
+			hidden, t1, t2 = greedyToken(b, p, lm, hidden)
 			t3 := time.Now()
 			head, embeds, step, total = append(head, t1.Sub(t0)), append(embeds, t2.Sub(t1)),
 				append(step, t3.Sub(t2)), append(total, t3.Sub(t0))
@@ -157,4 +110,46 @@ func benchCount(b *testing.B, name string, def int) int {
 		b.Fatalf("%s=%q: want a positive whole number", name, s)
 	}
 	return n
+}
+
+// benchPrefill runs the CFG batch's prompt rows (cond, uncond) through a new
+// language-model run and returns it with each row's last hidden state.
+func benchPrefill(b *testing.B, p *Pipeline, cond, uncond []int) (*lmRun, []float32) {
+	ctx := context.Background()
+	embeds, err := p.embed(ctx, [][]int{cond, uncond}, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lm, err := p.newLMRun(2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hidden, err := lm.step(ctx, embeds, len(cond))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return lm, hidden
+}
+
+// greedyToken runs one image token of the CFG batch: gen_head on hidden, the
+// conditional row's argmax through gen_img_embeds for both rows, and the
+// one-position language-model step. It returns the next hidden state and
+// when gen_head and gen_img_embeds finished.
+func greedyToken(b *testing.B, p *Pipeline, lm *lmRun, hidden []float32) (next []float32, headDone, embedDone time.Time) {
+	ctx := context.Background()
+	logits, err := p.head(ctx, "gen_head", hidden, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	headDone = time.Now()
+	id := int64(argmax(logits[:p.Dims.Codebook]))
+	emb, err := p.genEmbeds(ctx, []int64{id, id})
+	if err != nil {
+		b.Fatal(err)
+	}
+	embedDone = time.Now()
+	if next, err = lm.step(ctx, emb, 1); err != nil {
+		b.Fatal(err)
+	}
+	return next, headDone, embedDone
 }
